@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    """Users (email login), roles, freelancer and client profiles, the taxonomy, skill tests."""
+
+    name = "accounts"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class MarketplaceConfig(AppConfig):
+    """Project package: cross-app helpers (errors, money, health checks, progress bars)."""
+
+    name = "marketplace"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,105 @@
+"""Application errors and the API's error envelope.
+
+Services raise ``ApplicationError`` (or a subclass with its own ``code``) for anything the
+user can fix or must be told. The API answers every error as
+``{"message": str, "code": str, "extra": dict}`` with a 4xx status; HTML views show the
+message (see ``marketplace.middleware.ApplicationErrorMiddleware``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions as drf_exceptions
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_default_handler
+
+
+class ApplicationError(Exception):
+    """A domain error with a stable machine-readable code and an HTTP status."""
+
+    code = "invalid"
+    status_code = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, message: str, code: str | None = None, extra: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.extra = extra or {}
+
+
+class PermissionDeniedError(ApplicationError):
+    code = "permission_denied"
+    status_code = status.HTTP_403_FORBIDDEN
+
+
+class NotFoundError(ApplicationError):
+    code = "not_found"
+    status_code = status.HTTP_404_NOT_FOUND
+
+
+class ConflictError(ApplicationError):
+    code = "conflict"
+    status_code = status.HTTP_409_CONFLICT
+
+
+def _flatten_detail(detail: Any) -> tuple[str, dict[str, Any]]:
+    """Turn DRF's nested error detail into a headline message and a field map."""
+    if isinstance(detail, dict):
+        fields: dict[str, Any] = {}
+        first = ""
+        for key, value in detail.items():
+            text = _as_text(value)
+            fields[key] = value if isinstance(value, list | dict) else [str(value)]
+            if not first:
+                first = text if key in ("non_field_errors", "detail") else f"{key}: {text}"
+        return first or "Invalid input.", {"fields": fields}
+    if isinstance(detail, list):
+        return (_as_text(detail) or "Invalid input."), {}
+    return str(detail), {}
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, list):
+        return _as_text(value[0]) if value else ""
+    if isinstance(value, dict):
+        return _as_text(next(iter(value.values()))) if value else ""
+    return str(value)
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF exception handler answering ``{"message", "code", "extra"}``."""
+    if isinstance(exc, ApplicationError):
+        return Response(
+            {"message": exc.message, "code": exc.code, "extra": exc.extra}, status=exc.status_code
+        )
+    if isinstance(exc, DjangoValidationError):
+        exc = drf_exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, Http404):
+        exc = drf_exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf_exceptions.PermissionDenied()
+
+    response = drf_default_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, drf_exceptions.ValidationError):
+        message, extra = _flatten_detail(exc.detail)
+        code = "validation_error"
+    else:
+        detail = getattr(exc, "detail", str(exc))
+        message = _as_text(detail) if isinstance(detail, list | dict) else str(detail)
+        codes = exc.get_codes() if isinstance(exc, drf_exceptions.APIException) else "error"
+        code = codes if isinstance(codes, str) else "error"
+        extra = {}
+        if isinstance(exc, drf_exceptions.Throttled) and exc.wait is not None:
+            extra["retry_after_seconds"] = int(exc.wait)
+    response.data = {"message": message, "code": code, "extra": extra}
+    return response

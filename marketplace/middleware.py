@@ -1,0 +1,35 @@
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from .errors import ApplicationError
+
+
+class ApplicationErrorMiddleware:
+    """Show an ``ApplicationError`` escaping an HTML view as a message, never a 500.
+
+    Views normally catch the error next to the form they render; this is the safety net:
+    the user goes back to where they came from with the message on screen (or gets the
+    JSON envelope when they asked for JSON).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, ApplicationError):
+            return None
+        if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
+            return JsonResponse(
+                {"message": exception.message, "code": exception.code, "extra": exception.extra},
+                status=exception.status_code,
+            )
+        messages.error(request, exception.message)
+        back = request.headers.get("Referer", "")
+        if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            return redirect(back)
+        return redirect("home")

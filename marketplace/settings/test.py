@@ -1,0 +1,19 @@
+"""Tests. PostgreSQL and Redis when DATABASE_URL/REDIS_URL are set (CI), SQLite otherwise."""
+
+from .base import *  # noqa: F403
+from .base import CHANNEL_LAYERS, REDIS_URL, env
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MEDIA_ROOT = env.path("TEST_MEDIA_ROOT", default="/tmp/marketplace-test-media")
+CELERY_TASK_ALWAYS_EAGER = True
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+ACCOUNT_RATE_LIMITS = {"signup": "1000/m/ip", "login_failed": "1000/m/ip"}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+if REDIS_URL:
+    # a prefix per run keeps parallel test processes from hearing each other
+    import os
+
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"test{os.getpid()}"

@@ -1,0 +1,7 @@
+from celery import shared_task
+
+
+@shared_task(name="marketplace.health_ping")
+def health_ping(token: str = "ping") -> dict[str, str]:
+    """A trivial task proving that the broker and a worker are wired: echoes its token."""
+    return {"status": "ok", "token": token}

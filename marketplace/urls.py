@@ -1,0 +1,35 @@
+from allauth.account.decorators import secure_admin_login
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts import views as account_views
+
+from . import views
+
+# Staff sign in through allauth, so that MFA and lock-out apply to the admin too.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
+admin.site.site_header = "Marketplace administration"
+admin.site.site_title = "Marketplace admin"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("dashboard/", account_views.dashboard, name="dashboard"),
+    path("healthz/", views.healthz, name="healthz"),
+    path("bench/bare/", views.bare, name="bench_bare"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("", include("accounts.urls")),
+    path("api/v1/", include("marketplace.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+]
+
+if settings.DEBUG or getattr(settings, "SERVE_MEDIA", False):
+    urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]
+
+handler404 = "marketplace.views.error_404"
+handler403 = "marketplace.views.error_403"
+handler500 = "marketplace.views.error_500"

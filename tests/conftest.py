@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import io
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from PIL import Image
+
+from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _media_root(tmp_path, settings):
+    """Each test writes uploads into its own folder."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    yield
+    shutil.rmtree(tmp_path / "media", ignore_errors=True)
+
+
+@pytest.fixture
+def freelancer(db):
+    return factories.make_freelancer()
+
+
+@pytest.fixture
+def client_user(db):
+    return factories.make_client()
+
+
+@pytest.fixture
+def staff(db):
+    return factories.make_staff()
+
+
+@pytest.fixture
+def published_freelancer(db):
+    return factories.make_published_freelancer()
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (300, 200), colour=(200, 30, 30)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def png_bytes() -> bytes:
+    return image_bytes("PNG")
+
+
+@pytest.fixture
+def jpeg_bytes() -> bytes:
+    return image_bytes("JPEG")
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+requires_postgres = pytest.mark.skipif(
+    not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+    reason="needs PostgreSQL (set DATABASE_URL)",
+)
+requires_redis = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (set REDIS_URL)")

@@ -1,12 +1,32 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from django.http import HttpRequest
 from django.shortcuts import render
+from django.urls import reverse
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    """Refuses suspended accounts at login and tells them why."""
+    """Refuses suspended accounts at login (telling them why) and sends new freelancers
+    straight into the onboarding wizard."""
 
     def pre_login(self, request: HttpRequest, user, **kwargs):
         if getattr(user, "is_suspended", False):
             return render(request, "account/suspended.html", {"suspended_user": user}, status=403)
         return super().pre_login(request, user, **kwargs)
+
+    def get_signup_redirect_url(self, request: HttpRequest) -> str:
+        """Newcomers land on ``accounts:start``, which sends each to the set-up of the role
+        they chose (allauth computes this before the user is logged in, and again when the
+        email is confirmed, so the decision is left to a view that sees the user)."""
+        return reverse("accounts:start")
+
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
+        user = request.user
+        profile = getattr(user, "freelancer_profile", None) if user.is_authenticated else None
+        if (
+            user.is_authenticated
+            and user.active_role == "freelancer"
+            and profile is not None
+            and (profile.published_at is None)
+        ):
+            return reverse("accounts:onboarding")
+        return super().get_login_redirect_url(request)

@@ -33,7 +33,11 @@ from .models import (
 def _log(request, obj, message: str) -> None:
     """Record the staff action in Django's admin log (besides our own moderation events)."""
     LogEntry.objects.log_actions(
-        user_id=request.user.pk, queryset=[obj], action_flag=CHANGE, change_message=message, single_object=True
+        user_id=request.user.pk,
+        queryset=[obj],
+        action_flag=CHANGE,
+        change_message=message,
+        single_object=True,
     )
 
 
@@ -82,20 +86,43 @@ class RoleFilter(admin.SimpleListFilter):
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ("-date_joined",)
-    list_display = ("email", "full_name", "active_role", "is_staff", "suspended_at", "suspension_reason",
-                    "date_joined", "last_login")
-    list_filter = (SuspendedFilter, RoleFilter, "active_role", "is_staff", "is_active", "suspension_reason",
-                   "date_joined")
+    list_display = (
+        "email",
+        "full_name",
+        "active_role",
+        "is_staff",
+        "suspended_at",
+        "suspension_reason",
+        "date_joined",
+        "last_login",
+    )
+    list_filter = (
+        SuspendedFilter,
+        RoleFilter,
+        "active_role",
+        "is_staff",
+        "is_active",
+        "suspension_reason",
+        "date_joined",
+    )
     search_fields = ("email", "first_name", "last_name")
-    readonly_fields = ("date_joined", "last_login", "suspended_at", "suspension_reason", "suspension_note",
-                       "deleted_at")
+    readonly_fields = (
+        "date_joined",
+        "last_login",
+        "suspended_at",
+        "suspension_reason",
+        "suspension_note",
+        "deleted_at",
+    )
     inlines = [ModerationEventInline]
     actions = ["suspend_users", "reinstate_users"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Person", {"fields": ("first_name", "last_name", "active_role")}),
-        ("Suspension (use the actions to change)", {"fields": ("suspended_at", "suspension_reason",
-                                                               "suspension_note", "deleted_at")}),
+        (
+            "Suspension (use the actions to change)",
+            {"fields": ("suspended_at", "suspension_reason", "suspension_note", "deleted_at")},
+        ),
         ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
@@ -119,11 +146,18 @@ class UserAdmin(DjangoUserAdmin):
                 return None
         else:
             form = SuspendForm()
-        return render(request, "admin/accounts/suspend.html", {
-            **self.admin_site.each_context(request),
-            "title": "Suspend users", "form": form, "users": queryset,
-            "action": "suspend_users", "opts": self.model._meta,
-        })
+        return render(
+            request,
+            "admin/accounts/suspend.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Suspend users",
+                "form": form,
+                "users": queryset,
+                "action": "suspend_users",
+                "opts": self.model._meta,
+            },
+        )
 
     @admin.action(description="Reinstate selected users")
     def reinstate_users(self, request, queryset):
@@ -162,28 +196,67 @@ class LanguageInline(admin.TabularInline):
 
 @admin.register(FreelancerProfile)
 class FreelancerProfileAdmin(admin.ModelAdmin):
-    list_display = ("user", "title", "category", "hourly_rate_cents", "country", "visibility", "published_at",
-                    "job_success_score")
-    list_filter = ("visibility", "availability", "experience_level", "category", "country",
-                   ("published_at", admin.EmptyFieldListFilter))
+    list_display = (
+        "user",
+        "title",
+        "category",
+        "hourly_rate_cents",
+        "country",
+        "visibility",
+        "published_at",
+        "job_success_score",
+    )
+    list_filter = (
+        "visibility",
+        "availability",
+        "experience_level",
+        "category",
+        "country",
+        ("published_at", admin.EmptyFieldListFilter),
+    )
     search_fields = ("user__email", "user__first_name", "user__last_name", "title", "public_id")
     list_select_related = ("user", "category")
     autocomplete_fields = ("skills", "user")
-    readonly_fields = ("public_id", "job_success_score", "rating_avg", "reviews_count", "total_earned_cents",
-                       "total_jobs", "badges", "created_at", "updated_at")
+    readonly_fields = (
+        "public_id",
+        "job_success_score",
+        "rating_avg",
+        "reviews_count",
+        "total_earned_cents",
+        "total_jobs",
+        "badges",
+        "created_at",
+        "updated_at",
+    )
     inlines = [LanguageInline, EducationInline, EmploymentInline, PortfolioInline]
 
 
 @admin.register(ClientProfile)
 class ClientProfileAdmin(admin.ModelAdmin):
-    list_display = ("user", "kind", "company_name", "country", "payment_method_verified", "jobs_posted_count",
-                    "total_spent_cents")
+    list_display = (
+        "user",
+        "kind",
+        "company_name",
+        "country",
+        "payment_method_verified",
+        "jobs_posted_count",
+        "total_spent_cents",
+    )
     list_filter = ("kind", "company_size", "payment_method_verified", "country")
     search_fields = ("user__email", "company_name", "public_id")
     list_select_related = ("user",)
     autocomplete_fields = ("user",)
-    readonly_fields = ("public_id", "payment_method_verified", "jobs_posted_count", "hires_count",
-                       "total_spent_cents", "rating_avg", "reviews_count", "created_at", "updated_at")
+    readonly_fields = (
+        "public_id",
+        "payment_method_verified",
+        "jobs_posted_count",
+        "hires_count",
+        "total_spent_cents",
+        "rating_avg",
+        "reviews_count",
+        "created_at",
+        "updated_at",
+    )
 
 
 @admin.register(UserModerationEvent)
@@ -265,5 +338,12 @@ class AssessmentAttemptAdmin(admin.ModelAdmin):
     list_display = ("user", "assessment", "started_at", "submitted_at", "score_percent", "passed")
     list_filter = ("passed", "assessment")
     search_fields = ("user__email",)
-    readonly_fields = ("user", "assessment", "started_at", "deadline_at", "submitted_at", "score_percent",
-                       "passed")
+    readonly_fields = (
+        "user",
+        "assessment",
+        "started_at",
+        "deadline_at",
+        "submitted_at",
+        "score_percent",
+        "passed",
+    )

@@ -32,7 +32,10 @@ class SignupExtraForm(forms.Form):
     field_order = ["role", "first_name", "last_name", "email", "password1", "password2"]
 
     role = forms.ChoiceField(
-        choices=[(Role.FREELANCER, "I'm a freelancer, looking for work"), (Role.CLIENT, "I'm a client, hiring for a project")],
+        choices=[
+            (Role.FREELANCER, "I'm a freelancer, looking for work"),
+            (Role.CLIENT, "I'm a client, hiring for a project"),
+        ],
         widget=forms.RadioSelect,
         initial=Role.FREELANCER,
         label="I want to",
@@ -63,11 +66,15 @@ class AboutForm(forms.Form):
     )
     category = forms.ModelChoiceField(queryset=Category.objects.all(), empty_label="Choose a category")
     subcategory = forms.ModelChoiceField(
-        queryset=Subcategory.objects.select_related("category"), required=False, label="Specialty",
+        queryset=Subcategory.objects.select_related("category"),
+        required=False,
+        label="Specialty",
         empty_label="Choose a specialty (optional)",
     )
     skills = forms.ModelMultipleChoiceField(
-        queryset=Skill.objects.all(), widget=forms.CheckboxSelectMultiple, label="Skills",
+        queryset=Skill.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        label="Skills",
         help_text="Up to 15 skills.",
     )
     experience_level = forms.ChoiceField(choices=ExperienceLevel.choices, label="Experience level")
@@ -91,7 +98,9 @@ class EducationForm(forms.Form):
     degree = forms.CharField(max_length=120, required=False)
     field_of_study = forms.CharField(max_length=120, required=False, label="Field of study")
     start_year = forms.IntegerField(required=False, min_value=1950, max_value=2040, label="From (year)")
-    end_year = forms.IntegerField(required=False, min_value=1950, max_value=2040, label="To (year, or expected)")
+    end_year = forms.IntegerField(
+        required=False, min_value=1950, max_value=2040, label="To (year, or expected)"
+    )
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=1000, required=False)
 
 
@@ -101,7 +110,9 @@ class EmploymentForm(forms.Form):
     country = forms.ChoiceField(choices=COUNTRY_CHOICES, required=False)
     start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Start date")
     end_date = forms.DateField(
-        widget=forms.DateInput(attrs={"type": "date"}), required=False, label="End date",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        required=False,
+        label="End date",
         help_text="Leave empty if you still work there.",
     )
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000, required=False)
@@ -122,6 +133,8 @@ class MoneyField(forms.CharField):
         try:
             amount = Decimal(str(value).replace("$", "").replace(",", "").strip())
         except InvalidOperation:
+            raise forms.ValidationError("Enter an amount like 45 or 45.50.")
+        if not amount.is_finite() or abs(amount) >= Decimal("10000000"):
             raise forms.ValidationError("Enter an amount like 45 or 45.50.")
         if amount != amount.quantize(Decimal("0.01")):
             raise forms.ValidationError("Use at most two decimals.")
@@ -161,7 +174,9 @@ class PortfolioItemForm(forms.Form):
     link = forms.URLField(required=False, max_length=200, assume_scheme="https")
     image = forms.FileField(required=False, help_text="JPG, PNG or WebP, up to 5 MB.")
     file = forms.FileField(required=False, help_text="PDF, Office document, ZIP or text, up to 10 MB.")
-    skills = forms.ModelMultipleChoiceField(queryset=Skill.objects.all(), required=False, widget=forms.SelectMultiple)
+    skills = forms.ModelMultipleChoiceField(
+        queryset=Skill.objects.all(), required=False, widget=forms.SelectMultiple
+    )
 
 
 class ClientProfileForm(forms.Form):
@@ -187,12 +202,13 @@ class NameForm(forms.Form):
 
 class DeleteAccountForm(forms.Form):
     confirm = forms.CharField(
-        label='Type "DELETE" to confirm', max_length=10,
+        label='Type "DELETE" to confirm',
+        max_length=10,
     )
 
     def clean_confirm(self):
         if self.cleaned_data["confirm"].strip() != "DELETE":
-            raise forms.ValidationError('Type DELETE in capitals to confirm.')
+            raise forms.ValidationError("Type DELETE in capitals to confirm.")
         return "DELETE"
 
 
@@ -200,5 +216,9 @@ class SuspendForm(forms.Form):
     """Admin intermediate page for suspending users."""
 
     reason = forms.ChoiceField(choices=SuspensionReason.choices)
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000,
-                           help_text="Shown to the user.")
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=2000,
+        help_text="Shown to the user.",
+    )

@@ -22,7 +22,9 @@ class SuspendedUserMiddleware:
             if request.path.startswith("/api/"):
                 return JsonResponse(
                     {
-                        "message": "Your account is suspended: " + suspended.get_suspension_reason_display() + ".",
+                        "message": "Your account is suspended: "
+                        + suspended.get_suspension_reason_display()
+                        + ".",
                         "code": "account_suspended",
                         "extra": {"reason": suspended.suspension_reason},
                     },

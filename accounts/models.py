@@ -20,7 +20,9 @@ from django_countries.fields import CountryField
 
 from .languages import LANGUAGE_CHOICES
 
-TIMEZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones()) if "/" in name or name == "UTC"]
+TIMEZONE_CHOICES = [
+    (name, name) for name in sorted(zoneinfo.available_timezones()) if "/" in name or name == "UTC"
+]
 
 
 def new_public_id() -> str:
@@ -243,10 +245,14 @@ class FreelancerProfile(models.Model):
     photo = models.ImageField(upload_to="photos/", blank=True)
     country = CountryField(blank=True)
     timezone = models.CharField(max_length=64, choices=TIMEZONE_CHOICES, default="UTC")
-    availability = models.CharField(max_length=16, choices=Availability.choices, default=Availability.AS_NEEDED)
+    availability = models.CharField(
+        max_length=16, choices=Availability.choices, default=Availability.AS_NEEDED
+    )
     open_to_contract_to_hire = models.BooleanField(default=False)
     visibility = models.CharField(max_length=12, choices=Visibility.choices, default=Visibility.PUBLIC)
-    onboarding_step = models.CharField(max_length=12, choices=OnboardingStep.choices, default=OnboardingStep.ABOUT)
+    onboarding_step = models.CharField(
+        max_length=12, choices=OnboardingStep.choices, default=OnboardingStep.ABOUT
+    )
     published_at = models.DateTimeField(null=True, blank=True)
     # Reputation, written by the reviews and payments services (see module docstring).
     job_success_score = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -265,7 +271,8 @@ class FreelancerProfile(models.Model):
         ]
         constraints: ClassVar = [
             models.CheckConstraint(
-                condition=Q(hourly_rate_cents__isnull=True) | Q(hourly_rate_cents__gte=300, hourly_rate_cents__lte=99900),
+                condition=Q(hourly_rate_cents__isnull=True)
+                | Q(hourly_rate_cents__gte=300, hourly_rate_cents__lte=99900),
                 name="freelancer_rate_in_range",
             ),
             models.CheckConstraint(
@@ -314,7 +321,9 @@ class Education(models.Model):
         verbose_name_plural = "education"
         constraints: ClassVar = [
             models.CheckConstraint(
-                condition=Q(start_year__isnull=True) | Q(end_year__isnull=True) | Q(end_year__gte=models.F("start_year")),
+                condition=Q(start_year__isnull=True)
+                | Q(end_year__isnull=True)
+                | Q(end_year__gte=models.F("start_year")),
                 name="education_years_ordered",
             )
         ]

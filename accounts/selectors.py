@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -86,7 +87,7 @@ def _profile_queryset() -> QuerySet[FreelancerProfile]:
     )
 
 
-def freelancer_visible_q(viewer: User | None) -> Q:
+def freelancer_visible_q(viewer: User | AnonymousUser | None) -> Q:
     """Profiles ``viewer`` may see in lists: published, visible, owner not suspended."""
     q = Q(published_at__isnull=False, user__suspended_at__isnull=True, user__is_active=True)
     if viewer is not None and viewer.is_authenticated:
@@ -94,14 +95,12 @@ def freelancer_visible_q(viewer: User | None) -> Q:
     return q & Q(visibility=Visibility.PUBLIC)
 
 
-def freelancer_get_for_viewer(*, public_id: str, viewer: User | None) -> FreelancerProfile:
+def freelancer_get_for_viewer(*, public_id: str, viewer: User | AnonymousUser | None) -> FreelancerProfile:
     """The profile page's data, or 404 when ``viewer`` may not see it.
 
     The owner and staff always see it (with a banner when it is not public yet).
     """
-    qs = _profile_queryset().prefetch_related(
-        "education", "employment", Prefetch("portfolio_items__skills")
-    )
+    qs = _profile_queryset().prefetch_related("education", "employment", Prefetch("portfolio_items__skills"))
     profile = qs.filter(public_id=public_id).first()
     if profile is None:
         raise Http404("No such profile.")
@@ -114,12 +113,13 @@ def freelancer_get_for_viewer(*, public_id: str, viewer: User | None) -> Freelan
     return profile
 
 
-def freelancer_list_visible(*, viewer: User | None) -> QuerySet[FreelancerProfile]:
+def freelancer_list_visible(*, viewer: User | AnonymousUser | None) -> QuerySet[FreelancerProfile]:
     return _profile_queryset().filter(freelancer_visible_q(viewer)).order_by("-published_at", "-id")
 
 
 def verified_skills(user: User) -> list[Skill]:
-    """Skills whose test ``user`` passed (the latest attempt counts)."""
+    """Skills whose test ``user`` has passed. A pass is kept: a later failed retake (to
+    improve the score) does not take the verification away, as with a certificate."""
     passed = (
         AssessmentAttempt.objects.filter(user=user, passed=True)
         .select_related("assessment__skill")

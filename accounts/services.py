@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from marketplace.errors import ApplicationError, NotFoundError, PermissionDeniedError
-from marketplace.uploads import process_file, process_image
+from marketplace.uploads import process_file, process_image, random_name
 
 from .models import (
     ONBOARDING_ORDER,
@@ -83,6 +83,7 @@ def user_switch_role(*, actor: User, role: str) -> User:
 
 @transaction.atomic
 def user_update_name(*, actor: User, first_name: str, last_name: str) -> User:
+    _require_can_act(actor)
     first_name, last_name = first_name.strip(), last_name.strip()
     if not first_name or not last_name:
         raise ApplicationError("Enter your first and last name.", code="name_required")
@@ -103,6 +104,14 @@ def user_delete_account(*, actor: User) -> None:
     user = User.objects.select_for_update().get(pk=actor.pk)
     if user.is_staff:
         raise PermissionDeniedError("Staff accounts are closed by an administrator.", code="staff_account")
+    # Uploaded files go too; deleted from storage only once the transaction has committed.
+    stored: list[tuple[Any, str]] = []
+    for profile in FreelancerProfile.objects.filter(user=user):
+        if profile.photo:
+            stored.append((profile.photo.storage, profile.photo.name))
+        for item in profile.portfolio_items.all():
+            stored += [(f.storage, f.name) for f in (item.image, item.file) if f]
+    transaction.on_commit(lambda: [storage.delete(name) for storage, name in stored])
     FreelancerProfile.objects.filter(user=user).delete()
     ClientProfile.objects.filter(user=user).delete()
     EmailAddress.objects.filter(user=user).delete()
@@ -166,7 +175,9 @@ def user_reinstate(*, actor: User, user_id: int, note: str = "") -> User:
     user.suspension_reason = ""
     user.suspension_note = ""
     user.save(update_fields=["suspended_at", "suspension_reason", "suspension_note"])
-    UserModerationEvent.objects.create(user=user, actor=actor, action=ModerationAction.REINSTATE, note=note.strip())
+    UserModerationEvent.objects.create(
+        user=user, actor=actor, action=ModerationAction.REINSTATE, note=note.strip()
+    )
     security_log.info("user_reinstated user_id=%s by=%s", user.pk, actor.pk)
     return user
 
@@ -206,8 +217,17 @@ def freelancer_profile_update(*, actor: User, **fields: Any) -> FreelancerProfil
     """Update scalar profile fields. Unknown fields are refused; each field is validated."""
     profile = _own_freelancer_profile(actor, lock=True)
     allowed = {
-        "title", "overview", "hourly_rate_cents", "experience_level", "country", "timezone",
-        "availability", "open_to_contract_to_hire", "visibility", "category_id", "subcategory_id",
+        "title",
+        "overview",
+        "hourly_rate_cents",
+        "experience_level",
+        "country",
+        "timezone",
+        "availability",
+        "open_to_contract_to_hire",
+        "visibility",
+        "category_id",
+        "subcategory_id",
     }
     unknown = set(fields) - allowed
     if unknown:
@@ -221,7 +241,8 @@ def freelancer_profile_update(*, actor: User, **fields: Any) -> FreelancerProfil
                 value = int(value)
                 if not MIN_RATE_CENTS <= value <= MAX_RATE_CENTS:
                     raise ApplicationError(
-                        "Hourly rate must be between $3.00 and $999.00.", code="rate_out_of_range",
+                        "Hourly rate must be between $3.00 and $999.00.",
+                        code="rate_out_of_range",
                         extra={"field": "hourly_rate"},
                     )
         elif name == "subcategory_id" and value is not None:
@@ -240,8 +261,17 @@ def freelancer_profile_update(*, actor: User, **fields: Any) -> FreelancerProfil
             _validate_choice(profile, name, value)
         setattr(profile, name, value)
         changed.append(name.removesuffix("_id"))
-    if profile.subcategory_id and profile.category_id and profile.subcategory.category_id != profile.category_id:
-        raise ApplicationError("The specialty does not belong to the chosen category.", code="category_mismatch")
+    if (
+        profile.subcategory_id
+        and profile.category_id
+        and Subcategory.objects.filter(pk=profile.subcategory_id)
+        .values_list("category_id", flat=True)
+        .first()
+        != profile.category_id
+    ):
+        raise ApplicationError(
+            "The specialty does not belong to the chosen category.", code="category_mismatch"
+        )
     if changed:
         profile.save(update_fields=[*set(changed), "updated_at"])
     return profile
@@ -250,8 +280,9 @@ def freelancer_profile_update(*, actor: User, **fields: Any) -> FreelancerProfil
 def _validate_choice(instance: Any, name: str, value: Any) -> None:
     field = instance._meta.get_field(name)
     if field.choices and value not in {c[0] for c in field.flatchoices}:
-        raise ApplicationError(f"'{value}' is not a valid {field.verbose_name}.", code="invalid_choice",
-                               extra={"field": name})
+        raise ApplicationError(
+            f"'{value}' is not a valid {field.verbose_name}.", code="invalid_choice", extra={"field": name}
+        )
 
 
 @transaction.atomic
@@ -260,7 +291,9 @@ def freelancer_profile_set_skills(*, actor: User, skill_ids: list[int]) -> Freel
     unique_ids = list(dict.fromkeys(int(i) for i in skill_ids))
     limit = settings.FREELANCER_MAX_SKILLS
     if len(unique_ids) > limit:
-        raise ApplicationError(f"Choose at most {limit} skills (you chose {len(unique_ids)}).", code="too_many_skills")
+        raise ApplicationError(
+            f"Choose at most {limit} skills (you chose {len(unique_ids)}).", code="too_many_skills"
+        )
     skills = list(Skill.objects.filter(pk__in=unique_ids))
     if len(skills) != len(unique_ids):
         raise ApplicationError("One of the skills does not exist.", code="invalid_skill")
@@ -273,7 +306,7 @@ def freelancer_profile_set_photo(*, actor: User, upload) -> FreelancerProfile:
     profile = _own_freelancer_profile(actor, lock=True)
     content = process_image(upload, max_bytes=settings.PROFILE_PHOTO_MAX_BYTES, max_side=400, square=True)
     old = profile.photo.name if profile.photo else ""
-    profile.photo.save(content.name, content, save=False)
+    profile.photo.save(content.name or random_name(".jpg"), content, save=False)
     profile.save(update_fields=["photo", "updated_at"])
     if old:
         storage = profile.photo.storage
@@ -369,7 +402,9 @@ def portfolio_item_save(
     profile = _own_freelancer_profile(actor, lock=True)
     if item_id is None:
         if profile.portfolio_items.count() >= MAX_PORTFOLIO_ITEMS:
-            raise ApplicationError(f"A portfolio holds at most {MAX_PORTFOLIO_ITEMS} items.", code="too_many_items")
+            raise ApplicationError(
+                f"A portfolio holds at most {MAX_PORTFOLIO_ITEMS} items.", code="too_many_items"
+            )
         item = PortfolioItem(profile=profile, position=profile.portfolio_items.count())
     else:
         item = _own_item(PortfolioItem, actor=actor, item_id=item_id, profile=profile)
@@ -378,10 +413,12 @@ def portfolio_item_save(
     item.link = _clean_url(link)
     if image:
         content = process_image(image, max_bytes=settings.PROFILE_PHOTO_MAX_BYTES, max_side=1600)
-        item.image.save(content.name, content, save=False)
+        item.image.save(content.name or random_name(".jpg"), content, save=False)
     if file:
-        content = process_file(file, allowed=PORTFOLIO_FILE_KINDS, max_bytes=settings.PORTFOLIO_FILE_MAX_BYTES)
-        item.file.save(content.name, content, save=False)
+        content = process_file(
+            file, allowed=PORTFOLIO_FILE_KINDS, max_bytes=settings.PORTFOLIO_FILE_MAX_BYTES
+        )
+        item.file.save(content.name or random_name(".bin"), content, save=False)
     item.save()
     if skill_ids is not None:
         skills = list(Skill.objects.filter(pk__in=skill_ids)[:15])
@@ -419,7 +456,9 @@ def _year(value: Any, label: str) -> int | None:
     except (TypeError, ValueError):
         raise ApplicationError(f"{label} must be a year like 2019.", code="invalid_year")
     if not 1950 <= year <= timezone.now().year + 8:
-        raise ApplicationError(f"{label} must be between 1950 and {timezone.now().year + 8}.", code="invalid_year")
+        raise ApplicationError(
+            f"{label} must be between 1950 and {timezone.now().year + 8}.", code="invalid_year"
+        )
     return year
 
 
@@ -436,8 +475,10 @@ def education_save(
     description: str = "",
 ) -> Education:
     profile = _own_freelancer_profile(actor, lock=True)
-    item = Education(profile=profile) if item_id is None else _own_item(
-        Education, actor=actor, item_id=item_id, profile=profile
+    item = (
+        Education(profile=profile)
+        if item_id is None
+        else _own_item(Education, actor=actor, item_id=item_id, profile=profile)
     )
     item.school = _clean_text(school, field="School", max_length=120, required=True)
     item.degree = _clean_text(degree, field="Degree", max_length=120)
@@ -469,8 +510,10 @@ def employment_save(
     description: str = "",
 ) -> Employment:
     profile = _own_freelancer_profile(actor, lock=True)
-    item = Employment(profile=profile) if item_id is None else _own_item(
-        Employment, actor=actor, item_id=item_id, profile=profile
+    item = (
+        Employment(profile=profile)
+        if item_id is None
+        else _own_item(Employment, actor=actor, item_id=item_id, profile=profile)
     )
     item.company = _clean_text(company, field="Company", max_length=120, required=True)
     item.title = _clean_text(title, field="Title", max_length=120, required=True)
@@ -485,8 +528,10 @@ def employment_save(
     if end_date is not None and end_date < start_date:
         raise ApplicationError("The end date cannot be before the start date.", code="dates_reversed")
     if end_date is not None and end_date > today + timedelta(days=1):
-        raise ApplicationError("The end date cannot be in the future; leave it empty if you still work there.",
-                               code="date_in_future")
+        raise ApplicationError(
+            "The end date cannot be in the future; leave it empty if you still work there.",
+            code="date_in_future",
+        )
     from django_countries import countries
 
     if country and country not in dict(countries):
@@ -551,8 +596,9 @@ def client_profile_update(*, actor: User, **fields: Any) -> ClientProfile:
         setattr(profile, name, value)
     kind = fields.get("kind", profile.kind)
     if kind == "company" and not profile.company_name:
-        raise ApplicationError("Enter the company name.", code="company_name_required",
-                               extra={"field": "company_name"})
+        raise ApplicationError(
+            "Enter the company name.", code="company_name_required", extra={"field": "company_name"}
+        )
     if fields:
         profile.save(update_fields=[*fields.keys(), "updated_at"])
     return profile

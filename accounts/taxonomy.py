@@ -19,7 +19,7 @@ def load_json(name: str):
         return json.load(handle)
 
 
-def sync_taxonomy(Category, Subcategory, Skill) -> tuple[int, int, int]:  # noqa: N803
+def sync_taxonomy(Category, Subcategory, Skill) -> tuple[int, int, int]:
     """Create or update categories, subcategories and skills. Returns the counts."""
     data = load_json("taxonomy.json")
     existing_skills = {s.name.lower(): s for s in Skill.objects.all()}
@@ -51,7 +51,7 @@ def sync_taxonomy(Category, Subcategory, Skill) -> tuple[int, int, int]:  # noqa
     return Category.objects.count(), sub_count, Skill.objects.count()
 
 
-def sync_assessments(Skill, SkillAssessment, AssessmentQuestion, AssessmentChoice) -> int:  # noqa: N803
+def sync_assessments(Skill, SkillAssessment, AssessmentQuestion, AssessmentChoice) -> int:
     """Create the skill tests that do not exist yet (existing ones are left as staff edited them)."""
     created = 0
     for test in load_json("assessments.json"):
@@ -65,7 +65,9 @@ def sync_assessments(Skill, SkillAssessment, AssessmentQuestion, AssessmentChoic
             pass_percent=test.get("pass_percent", 70),
         )
         for q_pos, question in enumerate(test["questions"]):
-            q = AssessmentQuestion.objects.create(assessment=assessment, text=question["text"], position=q_pos)
+            q = AssessmentQuestion.objects.create(
+                assessment=assessment, text=question["text"], position=q_pos
+            )
             AssessmentChoice.objects.bulk_create(
                 AssessmentChoice(question=q, text=text, is_correct=(i == question["answer"]), position=i)
                 for i, text in enumerate(question["choices"])

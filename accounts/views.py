@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -10,10 +12,12 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from marketplace.errors import ApplicationError
 from marketplace.forms import add_application_error
+from marketplace.types import AuthedRequest
 from payments.fees import freelancer_earnings
 
 from . import selectors, services
@@ -42,7 +46,7 @@ from .models import (
 )
 
 
-def _freelancer_profile_or_redirect(request: HttpRequest) -> FreelancerProfile | None:
+def _freelancer_profile_or_redirect(request: AuthedRequest) -> FreelancerProfile | None:
     return FreelancerProfile.objects.filter(user=request.user).first()
 
 
@@ -50,11 +54,11 @@ def _freelancer_profile_or_redirect(request: HttpRequest) -> FreelancerProfile |
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthedRequest) -> HttpResponse:
     user = request.user
     if user.active_role == Role.CLIENT and user.is_client:
-        profile = ClientProfile.objects.get(user=user)
-        return render(request, "accounts/dashboard_client.html", {"profile": profile})
+        client_profile = ClientProfile.objects.get(user=user)
+        return render(request, "accounts/dashboard_client.html", {"profile": client_profile})
     profile = FreelancerProfile.objects.filter(user=user).first()
     if profile is None:
         profile = services.user_switch_role(actor=user, role=Role.FREELANCER).freelancer_profile
@@ -68,8 +72,20 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def start(request: AuthedRequest) -> HttpResponse:
+    """After sign-up: freelancers into the wizard, clients to their company profile."""
+    user = request.user
+    if user.active_role == Role.CLIENT and user.is_client:
+        return redirect("accounts:client_profile")
+    profile = FreelancerProfile.objects.filter(user=user).first()
+    if profile is not None and profile.published_at is None:
+        return redirect("accounts:onboarding")
+    return redirect("dashboard")
+
+
+@login_required
 @require_POST
-def role_switch(request: HttpRequest) -> HttpResponse:
+def role_switch(request: AuthedRequest) -> HttpResponse:
     form = RoleSwitchForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose freelancer or client.")
@@ -77,8 +93,10 @@ def role_switch(request: HttpRequest) -> HttpResponse:
     role = form.cleaned_data["role"]
     is_new = not (request.user.is_client if role == Role.CLIENT else request.user.is_freelancer)
     services.user_switch_role(actor=request.user, role=role)
-    label = Role(role).label.lower()
-    messages.success(request, f"You are now working as a {label}." + (" Your profile was created." if is_new else ""))
+    label = str(Role(role).label).lower()
+    messages.success(
+        request, f"You are now working as a {label}." + (" Your profile was created." if is_new else "")
+    )
     if role == Role.CLIENT and is_new:
         return redirect("accounts:client_profile")
     if role == Role.FREELANCER and is_new:
@@ -103,7 +121,7 @@ def _prev_step(step: str) -> str | None:
 
 
 @login_required
-def onboarding(request: HttpRequest, step: str | None = None) -> HttpResponse:
+def onboarding(request: AuthedRequest, step: str | None = None) -> HttpResponse:
     profile = _freelancer_profile_or_redirect(request)
     if profile is None:
         messages.info(request, "Create your freelancer profile first.")
@@ -117,8 +135,12 @@ def onboarding(request: HttpRequest, step: str | None = None) -> HttpResponse:
     if isinstance(form, HttpResponse):
         return form
     steps = [
-        {"key": key, "label": OnboardingStep(key).label, "index": i + 1,
-         "reachable": ONBOARDING_ORDER.index(key) <= ONBOARDING_ORDER.index(profile.onboarding_step)}
+        {
+            "key": key,
+            "label": OnboardingStep(key).label,
+            "index": i + 1,
+            "reachable": ONBOARDING_ORDER.index(key) <= ONBOARDING_ORDER.index(profile.onboarding_step),
+        }
         for i, key in enumerate(ONBOARDING_ORDER)
     ]
     context = {
@@ -137,12 +159,12 @@ def onboarding(request: HttpRequest, step: str | None = None) -> HttpResponse:
     return render(request, STEP_TEMPLATES[step], context)
 
 
-def _advance(request: HttpRequest, step: str) -> HttpResponse:
+def _advance(request: AuthedRequest, step: str) -> HttpResponse:
     services.freelancer_onboarding_advance(actor=request.user, completed_step=step)
     return redirect("accounts:onboarding_step", step=_next_step(step))
 
 
-def _step_about(request: HttpRequest, profile: FreelancerProfile):
+def _step_about(request: AuthedRequest, profile: FreelancerProfile):
     initial = {
         "title": profile.title,
         "category": profile.category_id,
@@ -151,7 +173,8 @@ def _step_about(request: HttpRequest, profile: FreelancerProfile):
         "experience_level": profile.experience_level,
     }
     form = AboutForm(request.POST or None, initial=initial)
-    category_id = request.POST.get("category") or profile.category_id
+    posted_category = request.POST.get("category", "")
+    category_id = int(posted_category) if posted_category.isdigit() else profile.category_id
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -162,24 +185,35 @@ def _step_about(request: HttpRequest, profile: FreelancerProfile):
                 subcategory_id=data["subcategory"].pk if data["subcategory"] else None,
                 experience_level=data["experience_level"],
             )
-            services.freelancer_profile_set_skills(actor=request.user, skill_ids=[s.pk for s in data["skills"]])
+            services.freelancer_profile_set_skills(
+                actor=request.user, skill_ids=[s.pk for s in data["skills"]]
+            )
             messages.success(request, "Saved your title, category and skills.")
             return _advance(request, OnboardingStep.ABOUT), {}
         except ApplicationError as error:
             add_application_error(form, error)
-    selected = {int(pk) for pk in (request.POST.getlist("skills") if request.method == "POST" else initial["skills"])}
+    raw_selected: list = (
+        request.POST.getlist("skills")
+        if request.method == "POST"
+        else list(profile.skills.values_list("pk", flat=True))
+    )
+    selected = {int(pk) for pk in raw_selected if str(pk).isdigit()}
     return form, {"skill_options": _skill_options(category_id, selected), "selected_skills": selected}
 
 
 def _skill_options(category_id, selected: set[int]) -> list[Skill]:
-    options = list(Skill.objects.filter(subcategory__category_id=category_id).order_by("name")) if category_id else []
+    options = (
+        list(Skill.objects.filter(subcategory__category_id=category_id).order_by("name"))
+        if category_id
+        else []
+    )
     have = {s.pk for s in options}
-    extra = [s for s in Skill.objects.filter(pk__in=selected - have)]
+    extra = list(Skill.objects.filter(pk__in=selected - have))
     return extra + options
 
 
 @login_required
-def skill_options(request: HttpRequest) -> HttpResponse:
+def skill_options(request: AuthedRequest) -> HttpResponse:
     """HTMX partial: the skill checkboxes of a category."""
     try:
         category_id = int(request.GET.get("category") or 0)
@@ -214,21 +248,33 @@ def _collection_step(request, profile, *, step, form_class, save, label):
 
 def _step_education(request, profile):
     return _collection_step(
-        request, profile, step=OnboardingStep.EDUCATION, form_class=EducationForm, label="your education",
+        request,
+        profile,
+        step=OnboardingStep.EDUCATION,
+        form_class=EducationForm,
+        label="your education",
         save=lambda data: services.education_save(actor=request.user, **data),
     )
 
 
 def _step_experience(request, profile):
     return _collection_step(
-        request, profile, step=OnboardingStep.EXPERIENCE, form_class=EmploymentForm, label="the position",
+        request,
+        profile,
+        step=OnboardingStep.EXPERIENCE,
+        form_class=EmploymentForm,
+        label="the position",
         save=lambda data: services.employment_save(actor=request.user, **data),
     )
 
 
 def _step_languages(request, profile):
     return _collection_step(
-        request, profile, step=OnboardingStep.LANGUAGES, form_class=LanguageForm, label="the language",
+        request,
+        profile,
+        step=OnboardingStep.LANGUAGES,
+        form_class=LanguageForm,
+        label="the language",
         save=lambda data: services.language_set(actor=request.user, **data),
     )
 
@@ -238,7 +284,9 @@ def _step_rate(request, profile):
     form = RateForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.freelancer_profile_update(actor=request.user, hourly_rate_cents=form.cleaned_data["hourly_rate"])
+            services.freelancer_profile_update(
+                actor=request.user, hourly_rate_cents=form.cleaned_data["hourly_rate"]
+            )
             messages.success(request, "Saved your hourly rate.")
             return _advance(request, OnboardingStep.RATE), {}
         except ApplicationError as error:
@@ -250,7 +298,7 @@ def _step_rate(request, profile):
 def _step_overview(request, profile):
     initial = {
         "overview": profile.overview,
-        "country": profile.country.code if profile.country else "",
+        "country": str(profile.country) if profile.country else "",
         "timezone": profile.timezone,
         "availability": profile.availability,
         "open_to_contract_to_hire": profile.open_to_contract_to_hire,
@@ -272,13 +320,22 @@ def _step_overview(request, profile):
 
 
 def _step_review(request, profile):
-    form = PortfolioItemForm(request.POST or None, request.FILES or None) if request.method == "POST" else PortfolioItemForm()
+    form = (
+        PortfolioItemForm(request.POST or None, request.FILES or None)
+        if request.method == "POST"
+        else PortfolioItemForm()
+    )
     if request.method == "POST" and request.POST.get("action") == "add" and form.is_valid():
         data = dict(form.cleaned_data)
         try:
             services.portfolio_item_save(
-                actor=request.user, title=data["title"], description=data["description"], link=data["link"],
-                skill_ids=[s.pk for s in data["skills"]], image=data["image"], file=data["file"],
+                actor=request.user,
+                title=data["title"],
+                description=data["description"],
+                link=data["link"],
+                skill_ids=[s.pk for s in data["skills"]],
+                image=data["image"],
+                file=data["file"],
             )
             messages.success(request, "Added the portfolio item.")
             return redirect("accounts:onboarding_step", step=OnboardingStep.REVIEW), {}
@@ -287,7 +344,7 @@ def _step_review(request, profile):
     return form, {"portfolio": profile.portfolio_items.prefetch_related("skills")}
 
 
-_STEP_HANDLERS = {
+_STEP_HANDLERS: dict[str, Any] = {
     OnboardingStep.ABOUT: _step_about,
     OnboardingStep.EDUCATION: _step_education,
     OnboardingStep.EXPERIENCE: _step_experience,
@@ -307,18 +364,22 @@ _DELETERS = {
 
 @login_required
 @require_POST
-def profile_item_delete(request: HttpRequest, kind: str, item_id: int) -> HttpResponse:
+def profile_item_delete(request: AuthedRequest, kind: str, item_id: int) -> HttpResponse:
     if kind not in _DELETERS:
         raise Http404("Unknown item.")
     delete, step = _DELETERS[kind]
     delete(actor=request.user, item_id=item_id)
     messages.success(request, "Removed.")
-    return redirect(request.POST.get("next") or reverse("accounts:onboarding_step", kwargs={"step": step}))
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
+                                                require_https=request.is_secure()):
+        return redirect(back)
+    return redirect("accounts:onboarding_step", step=step)
 
 
 @login_required
 @require_POST
-def profile_publish(request: HttpRequest) -> HttpResponse:
+def profile_publish(request: AuthedRequest) -> HttpResponse:
     try:
         profile = services.freelancer_profile_publish(actor=request.user)
     except ApplicationError as error:
@@ -330,7 +391,7 @@ def profile_publish(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def profile_unpublish(request: HttpRequest) -> HttpResponse:
+def profile_unpublish(request: AuthedRequest) -> HttpResponse:
     services.freelancer_profile_unpublish(actor=request.user)
     messages.success(request, "Your profile is hidden until you publish it again.")
     return redirect("dashboard")
@@ -359,15 +420,19 @@ def freelancer_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def client_profile(request: HttpRequest) -> HttpResponse:
+def client_profile(request: AuthedRequest) -> HttpResponse:
     profile = ClientProfile.objects.filter(user=request.user).first()
     if profile is None:
         messages.info(request, "Switch to hiring to create your client profile.")
         return redirect("dashboard")
     initial = {
-        "kind": profile.kind, "company_name": profile.company_name, "company_size": profile.company_size,
-        "website": profile.website, "industry": profile.industry,
-        "country": profile.country.code if profile.country else "", "timezone": profile.timezone,
+        "kind": profile.kind,
+        "company_name": profile.company_name,
+        "company_size": profile.company_size,
+        "website": profile.website,
+        "industry": profile.industry,
+        "country": str(profile.country) if profile.country else "",
+        "timezone": profile.timezone,
     }
     form = ClientProfileForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -381,9 +446,11 @@ def client_profile(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def account_settings(request: HttpRequest) -> HttpResponse:
-    form = NameForm(request.POST or None, initial={"first_name": request.user.first_name,
-                                                   "last_name": request.user.last_name})
+def account_settings(request: AuthedRequest) -> HttpResponse:
+    form = NameForm(
+        request.POST or None,
+        initial={"first_name": request.user.first_name, "last_name": request.user.last_name},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.user_update_name(actor=request.user, **form.cleaned_data)
@@ -396,7 +463,7 @@ def account_settings(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @reauthentication_required
-def account_delete(request: HttpRequest) -> HttpResponse:
+def account_delete(request: AuthedRequest) -> HttpResponse:
     form = DeleteAccountForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.user_delete_account(actor=request.user)
@@ -410,14 +477,14 @@ def account_delete(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def assessment_list(request: HttpRequest) -> HttpResponse:
+def assessment_list(request: AuthedRequest) -> HttpResponse:
     rows = selectors.assessment_rows_for_user(request.user)
     return render(request, "accounts/assessments/list.html", {"rows": rows})
 
 
 @login_required
 @require_POST
-def assessment_start(request: HttpRequest, assessment_id: int) -> HttpResponse:
+def assessment_start(request: AuthedRequest, assessment_id: int) -> HttpResponse:
     try:
         attempt = services.assessment_start(actor=request.user, assessment_id=assessment_id)
     except ApplicationError as error:
@@ -427,9 +494,10 @@ def assessment_start(request: HttpRequest, assessment_id: int) -> HttpResponse:
 
 
 @login_required
-def assessment_attempt(request: HttpRequest, attempt_id: int) -> HttpResponse:
-    attempt = get_object_or_404(AssessmentAttempt.objects.select_related("assessment__skill"),
-                                pk=attempt_id, user=request.user)
+def assessment_attempt(request: AuthedRequest, attempt_id: int) -> HttpResponse:
+    attempt = get_object_or_404(
+        AssessmentAttempt.objects.select_related("assessment__skill"), pk=attempt_id, user=request.user
+    )
     if attempt.submitted_at:
         return redirect("accounts:assessment_result", attempt_id=attempt.pk)
     questions = attempt.assessment.questions.prefetch_related("choices")
@@ -441,19 +509,25 @@ def assessment_attempt(request: HttpRequest, attempt_id: int) -> HttpResponse:
                 answers[question.pk] = int(raw)
         attempt = services.assessment_submit(actor=request.user, attempt_id=attempt.pk, answers=answers)
         if attempt.passed:
-            messages.success(request, f"You passed with {attempt.score_percent}%. "
-                                      f"{attempt.assessment.skill.name} now shows as verified on your profile.")
+            messages.success(
+                request,
+                f"You passed with {attempt.score_percent}%. "
+                f"{attempt.assessment.skill.name} now shows as verified on your profile.",
+            )
         else:
-            messages.warning(request, f"You scored {attempt.score_percent}%; "
-                                      f"{attempt.assessment.pass_percent}% is needed to pass.")
+            messages.warning(
+                request,
+                f"You scored {attempt.score_percent}%; {attempt.assessment.pass_percent}% is needed to pass.",
+            )
         return redirect("accounts:assessment_result", attempt_id=attempt.pk)
     return render(request, "accounts/assessments/attempt.html", {"attempt": attempt, "questions": questions})
 
 
 @login_required
-def assessment_result(request: HttpRequest, attempt_id: int) -> HttpResponse:
-    attempt = get_object_or_404(AssessmentAttempt.objects.select_related("assessment__skill"),
-                                pk=attempt_id, user=request.user)
+def assessment_result(request: AuthedRequest, attempt_id: int) -> HttpResponse:
+    attempt = get_object_or_404(
+        AssessmentAttempt.objects.select_related("assessment__skill"), pk=attempt_id, user=request.user
+    )
     if attempt.submitted_at is None:
         return redirect("accounts:assessment_attempt", attempt_id=attempt.pk)
     return render(request, "accounts/assessments/result.html", {"attempt": attempt})

@@ -17,4 +17,4 @@ class HealthConsumer(AsyncWebsocketConsumer):
         if isinstance(payload, dict) and payload.get("type") == "ping":
             await self.send(json.dumps({"type": "pong", "id": payload.get("id")}))
         else:
-            await self.send(json.dumps({"type": "error", "message": "Send {\"type\": \"ping\"}."}))
+            await self.send(json.dumps({"type": "error", "message": 'Send {"type": "ping"}.'}))

@@ -23,7 +23,7 @@ class ApplicationError(Exception):
     """A domain error with a stable machine-readable code and an HTTP status."""
 
     code = "invalid"
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
 
     def __init__(self, message: str, code: str | None = None, extra: dict[str, Any] | None = None):
         super().__init__(message)
@@ -99,7 +99,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         codes = exc.get_codes() if isinstance(exc, drf_exceptions.APIException) else "error"
         code = codes if isinstance(codes, str) else "error"
         extra = {}
-        if isinstance(exc, drf_exceptions.Throttled) and exc.wait is not None:
-            extra["retry_after_seconds"] = int(exc.wait)
+        wait = getattr(exc, "wait", None)
+        if isinstance(exc, drf_exceptions.Throttled) and wait is not None:
+            extra["retry_after_seconds"] = int(wait)
     response.data = {"message": message, "code": code, "extra": extra}
     return response

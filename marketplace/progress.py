@@ -39,7 +39,9 @@ class Progress:
             self._draw()
 
 
-def progress(items: Iterable[T], label: str, total: int | None = None, stream: TextIO | None = None) -> Iterator[T]:
+def progress(
+    items: Iterable[T], label: str, total: int | None = None, stream: TextIO | None = None
+) -> Iterator[T]:
     """Yield ``items`` while drawing a progress bar."""
     seq = list(items) if total is None else items
     bar = Progress(total if total is not None else len(seq), label, stream)  # type: ignore[arg-type]

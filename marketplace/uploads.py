@@ -18,7 +18,8 @@ from PIL import Image, UnidentifiedImageError
 
 from .errors import ApplicationError
 
-Image.MAX_IMAGE_PIXELS = 40_000_000  # refuse decompression bombs
+MAX_PIXELS = 40_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own guard, a second line of defence
 
 
 class UploadError(ApplicationError):
@@ -54,26 +55,42 @@ def _extension(name: str) -> str:
     return os.path.splitext(os.path.basename(name or ""))[1].lower()
 
 
-def detect_kind(head: bytes, allowed: tuple[str, ...]) -> str | None:
-    """The first allowed kind whose magic bytes match ``head`` (text: decodable UTF-8, no NUL)."""
+def detect_kinds(head: bytes, allowed: tuple[str, ...]) -> list[str]:
+    """The allowed kinds whose signature matches ``head``, in ``allowed`` order.
+
+    Several kinds can share a signature (ZIP, DOCX and XLSX are all ZIP containers); the
+    extension then decides among them. Text is decodable UTF-8 without NUL bytes.
+    """
+    found = []
     for key in allowed:
         kind = KINDS[key]
         if kind.magic:
             if any(head.startswith(m) for m in kind.magic):
                 if key == "webp" and head[8:12] != b"WEBP":
                     continue
-                return key
-        elif key == "txt" and b"\x00" not in head:
-            try:
-                head.decode("utf-8")
-            except UnicodeDecodeError:
-                # a multi-byte character may be cut at the end of the sample
-                try:
-                    head[:-4].decode("utf-8")
-                except UnicodeDecodeError:
-                    continue
-            return key
-    return None
+                found.append(key)
+        elif key == "txt" and b"\x00" not in head and _is_utf8(head):
+            found.append(key)
+    if len(found) > 1 and "txt" in found:
+        found.remove("txt")  # a signed format (a PDF, say) is never accepted as plain text
+    return found
+
+
+def _is_utf8(head: bytes) -> bool:
+    # a multi-byte character may be cut at the end of the sample
+    for cut in range(4):
+        try:
+            head[: len(head) - cut].decode("utf-8")
+            return True
+        except UnicodeDecodeError:
+            continue
+    return False
+
+
+def detect_kind(head: bytes, allowed: tuple[str, ...]) -> str | None:
+    """The first allowed kind whose signature matches ``head``."""
+    kinds = detect_kinds(head, allowed)
+    return kinds[0] if kinds else None
 
 
 def random_name(extension: str) -> str:
@@ -96,13 +113,14 @@ def validate_file(upload: UploadedFile, *, allowed: tuple[str, ...], max_bytes: 
     upload.seek(0)
     head = upload.read(2048)
     upload.seek(0)
-    kind_key = detect_kind(head, allowed)
+    kinds = detect_kinds(head, allowed)
     names = ", ".join(sorted({ext for k in allowed for ext in KINDS[k].extensions}))
-    if kind_key is None:
+    if not kinds:
         raise UploadError(
             f"This file type is not accepted. Allowed: {names}.", code="file_type", extra={"allowed": names}
         )
     ext = _extension(upload.name or "")
+    kind_key = next((k for k in kinds if ext in KINDS[k].extensions), kinds[0])
     if ext not in KINDS[kind_key].extensions:
         raise UploadError(
             f"The file's name ends in '{ext or '(nothing)'}' but its content is a {KINDS[kind_key].name}. "
@@ -112,14 +130,23 @@ def validate_file(upload: UploadedFile, *, allowed: tuple[str, ...], max_bytes: 
     return kind_key
 
 
-def process_image(upload: UploadedFile, *, max_bytes: int, max_side: int, square: bool = False) -> ContentFile:
+def process_image(
+    upload: UploadedFile, *, max_bytes: int, max_side: int, square: bool = False
+) -> ContentFile:
     """Validate an image upload and return it re-encoded under a random name."""
     kind_key = validate_file(upload, allowed=IMAGE_KINDS, max_bytes=max_bytes)
     try:
         with Image.open(upload) as probe:
+            # Only the header is read so far: refuse huge canvases before decoding them.
+            if probe.width * probe.height > MAX_PIXELS:
+                raise UploadError(
+                    f"The image is too large ({probe.width} x {probe.height} pixels); "
+                    f"the limit is {MAX_PIXELS // 1_000_000} million pixels.",
+                    code="image_too_large",
+                )
             probe.verify()
         upload.seek(0)
-        image = Image.open(upload)
+        image: Image.Image = Image.open(upload)
         image.load()
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
         raise UploadError("The image could not be read; it may be damaged.", code="image_corrupt")
@@ -130,11 +157,14 @@ def process_image(upload: UploadedFile, *, max_bytes: int, max_side: int, square
         image = image.crop((left, top, left + side, top + side))
     image.thumbnail((max_side, max_side))
     out = io.BytesIO()
+    image.info = {}  # no comments, EXIF, ICC or text chunks are carried into the stored file
     if kind_key == "png" or image.mode in ("RGBA", "LA", "P"):
         image.save(out, format="PNG", optimize=True)
         extension = ".png"
     else:
-        image.convert("RGB").save(out, format="JPEG", quality=86, optimize=True)
+        rgb = image.convert("RGB")
+        rgb.info = {}
+        rgb.save(out, format="JPEG", quality=86, optimize=True)
         extension = ".jpg"
     return ContentFile(out.getvalue(), name=random_name(extension))
 

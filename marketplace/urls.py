@@ -2,7 +2,6 @@ from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import views as account_views
@@ -28,7 +27,8 @@ urlpatterns = [
 ]
 
 if settings.DEBUG or getattr(settings, "SERVE_MEDIA", False):
-    urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]
+    # Development and tests only; in production the proxy serves /media/ (docker-compose).
+    urlpatterns += [path("media/<path:path>", views.media, name="media")]
 
 handler404 = "marketplace.views.error_404"
 handler403 = "marketplace.views.error_403"

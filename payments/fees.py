@@ -31,7 +31,9 @@ def freelancer_earnings(amount_cents: int) -> FreelancerEarnings:
     """What a freelancer receives from ``amount_cents`` after the service fee."""
     bps = settings.FREELANCER_SERVICE_FEE_BPS
     fee = fee_cents(amount_cents, bps)
-    return FreelancerEarnings(gross_cents=amount_cents, fee_cents=fee, net_cents=amount_cents - fee, fee_bps=bps)
+    return FreelancerEarnings(
+        gross_cents=amount_cents, fee_cents=fee, net_cents=amount_cents - fee, fee_bps=bps
+    )
 
 
 def client_marketplace_fee(amount_cents: int) -> int:

@@ -58,15 +58,20 @@ class SkillFactory(factory.django.DjangoModelFactory):
 def make_freelancer(**user_kwargs) -> User:
     """A verified user whose active role is freelancer, with an empty profile."""
     user = UserFactory(**user_kwargs)
-    services.user_complete_signup(user=user, role=Role.FREELANCER, first_name=user.first_name or "Free",
-                                  last_name=user.last_name or "Lancer")
+    services.user_complete_signup(
+        user=user,
+        role=Role.FREELANCER,
+        first_name=user.first_name or "Free",
+        last_name=user.last_name or "Lancer",
+    )
     return user
 
 
 def make_client(**user_kwargs) -> User:
     user = UserFactory(**user_kwargs)
-    services.user_complete_signup(user=user, role=Role.CLIENT, first_name=user.first_name or "Cli",
-                                  last_name=user.last_name or "Ent")
+    services.user_complete_signup(
+        user=user, role=Role.CLIENT, first_name=user.first_name or "Cli", last_name=user.last_name or "Ent"
+    )
     return user
 
 
@@ -81,9 +86,13 @@ def make_published_freelancer(**user_kwargs) -> User:
     user = make_freelancer(**user_kwargs)
     skill = Skill.objects.order_by("pk").first() or SkillFactory()
     services.freelancer_profile_update(
-        actor=user, title="Django developer", category_id=skill.subcategory.category_id,
-        subcategory_id=skill.subcategory_id, hourly_rate_cents=5000,
-        overview="I build Django applications for small companies. " * 4, country="PL",
+        actor=user,
+        title="Django developer",
+        category_id=skill.subcategory.category_id,
+        subcategory_id=skill.subcategory_id,
+        hourly_rate_cents=5000,
+        overview="I build Django applications for small companies. " * 4,
+        country="PL",
     )
     services.freelancer_profile_set_skills(actor=user, skill_ids=[skill.pk])
     services.language_set(actor=user, language="en", proficiency="fluent")

@@ -55,8 +55,17 @@ class MeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "email", "first_name", "last_name", "active_role", "is_freelancer", "is_client",
-                  "email_verified", "date_joined"]
+        fields = [
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "active_role",
+            "is_freelancer",
+            "is_client",
+            "email_verified",
+            "date_joined",
+        ]
         read_only_fields = fields
 
     def get_email_verified(self, user: User) -> bool:
@@ -110,9 +119,26 @@ class FreelancerPublicSerializer(serializers.ModelSerializer):
     class Meta:
         model = FreelancerProfile
         fields = [
-            "public_id", "name", "title", "overview", "hourly_rate_cents", "category", "skills", "languages",
-            "experience_level", "country", "timezone", "availability", "open_to_contract_to_hire", "photo",
-            "job_success_score", "rating_avg", "reviews_count", "total_earned_cents", "badges", "published_at",
+            "public_id",
+            "name",
+            "title",
+            "overview",
+            "hourly_rate_cents",
+            "category",
+            "skills",
+            "languages",
+            "experience_level",
+            "country",
+            "timezone",
+            "availability",
+            "open_to_contract_to_hire",
+            "photo",
+            "job_success_score",
+            "rating_avg",
+            "reviews_count",
+            "total_earned_cents",
+            "badges",
+            "published_at",
         ]
         read_only_fields = fields
 
@@ -135,8 +161,14 @@ class OwnFreelancerProfileSerializer(FreelancerPublicDetailSerializer):
     completeness = serializers.SerializerMethodField()
 
     class Meta(FreelancerPublicDetailSerializer.Meta):
-        fields = [*FreelancerPublicDetailSerializer.Meta.fields, "category_id", "subcategory_id", "visibility",
-                  "onboarding_step", "completeness"]
+        fields = [
+            *FreelancerPublicDetailSerializer.Meta.fields,
+            "category_id",
+            "subcategory_id",
+            "visibility",
+            "onboarding_step",
+            "completeness",
+        ]
         read_only_fields = fields
 
     def get_completeness(self, profile: FreelancerProfile) -> dict:
@@ -173,8 +205,9 @@ class PortfolioInputSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=100)
     description = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     link = serializers.URLField(max_length=200, required=False, allow_blank=True, default="")
-    skill_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=15,
-                                      default=list)
+    skill_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, max_length=15, default=list
+    )
 
 
 class FreelancerProfileInputSerializer(serializers.Serializer):
@@ -183,7 +216,9 @@ class FreelancerProfileInputSerializer(serializers.Serializer):
 
     title = serializers.CharField(max_length=100, required=False, allow_blank=True)
     overview = serializers.CharField(max_length=5000, required=False, allow_blank=True)
-    hourly_rate_cents = serializers.IntegerField(required=False, allow_null=True, min_value=300, max_value=99900)
+    hourly_rate_cents = serializers.IntegerField(
+        required=False, allow_null=True, min_value=300, max_value=99900
+    )
     category_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     subcategory_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     experience_level = serializers.ChoiceField(choices=ExperienceLevel.choices, required=False)
@@ -192,7 +227,9 @@ class FreelancerProfileInputSerializer(serializers.Serializer):
     availability = serializers.ChoiceField(choices=Availability.choices, required=False)
     open_to_contract_to_hire = serializers.BooleanField(required=False)
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
-    skill_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=15)
+    skill_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, max_length=15
+    )
     education = EducationInputSerializer(many=True, required=False)
     employment = EmploymentInputSerializer(many=True, required=False)
     languages = LanguageInputSerializer(many=True, required=False)
@@ -226,9 +263,24 @@ class ClientProfileSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ClientProfile
-        fields = ["public_id", "name", "kind", "company_name", "company_size", "website", "industry", "country",
-                  "timezone", "payment_method_verified", "jobs_posted_count", "hires_count", "total_spent_cents",
-                  "rating_avg", "reviews_count", "created_at"]
+        fields = [
+            "public_id",
+            "name",
+            "kind",
+            "company_name",
+            "company_size",
+            "website",
+            "industry",
+            "country",
+            "timezone",
+            "payment_method_verified",
+            "jobs_posted_count",
+            "hires_count",
+            "total_spent_cents",
+            "rating_avg",
+            "reviews_count",
+            "created_at",
+        ]
         read_only_fields = fields
 
 

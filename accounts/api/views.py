@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -16,16 +18,22 @@ from rest_framework.views import APIView
 from marketplace.errors import PermissionDeniedError
 
 from .. import selectors, services
-from ..models import Category, ClientProfile, FreelancerProfile, Skill
+from ..permissions import NotSuspended
+from ..models import Category, ClientProfile, FreelancerProfile, Skill, User
 from . import serializers as s
 
 
+def _me(request: Request) -> User:
+    """The caller, on views whose permission classes already require authentication."""
+    return cast(User, request.user)
+
+
 class MeApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, NotSuspended]
 
     @extend_schema(responses={200: s.MeSerializer})
     def get(self, request: Request) -> Response:
-        return Response(s.MeSerializer(request.user).data)
+        return Response(s.MeSerializer(_me(request)).data)
 
     @extend_schema(request=s.MeUpdateSerializer, responses={200: s.MeSerializer, 400: s.ErrorSerializer})
     def patch(self, request: Request) -> Response:
@@ -34,20 +42,22 @@ class MeApi(APIView):
         values = data.validated_data
         if "first_name" in values or "last_name" in values:
             services.user_update_name(
-                actor=request.user,
-                first_name=values.get("first_name", request.user.first_name),
-                last_name=values.get("last_name", request.user.last_name),
+                actor=_me(request),
+                first_name=values.get("first_name", _me(request).first_name),
+                last_name=values.get("last_name", _me(request).last_name),
             )
         if "active_role" in values:
-            services.user_switch_role(actor=request.user, role=values["active_role"])
-        request.user.refresh_from_db()
-        return Response(s.MeSerializer(request.user).data)
+            services.user_switch_role(actor=_me(request), role=values["active_role"])
+        _me(request).refresh_from_db()
+        return Response(s.MeSerializer(_me(request)).data)
 
 
 def _own_freelancer(request: Request) -> FreelancerProfile:
-    profile = FreelancerProfile.objects.filter(user=request.user).first()
+    profile = FreelancerProfile.objects.filter(user=_me(request)).first()
     if profile is None:
-        raise PermissionDeniedError("You have no freelancer profile; switch role first.", code="not_freelancer")
+        raise PermissionDeniedError(
+            "You have no freelancer profile; switch role first.", code="not_freelancer"
+        )
     return profile
 
 
@@ -60,7 +70,7 @@ def _reload(profile_pk: int) -> FreelancerProfile:
 
 
 class OwnFreelancerProfileApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, NotSuspended]
 
     @extend_schema(responses={200: s.OwnFreelancerProfileSerializer, 403: s.ErrorSerializer})
     def get(self, request: Request) -> Response:
@@ -75,26 +85,28 @@ class OwnFreelancerProfileApi(APIView):
         data = s.FreelancerProfileInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        nested = {key: values.pop(key, None) for key in
-                  ("skill_ids", "education", "employment", "languages", "portfolio_items")}
-        profile = services.freelancer_profile_apply(actor=request.user, fields=values, **nested)
+        nested = {
+            key: values.pop(key, None)
+            for key in ("skill_ids", "education", "employment", "languages", "portfolio_items")
+        }
+        profile = services.freelancer_profile_apply(actor=_me(request), fields=values, **nested)
         return Response(s.OwnFreelancerProfileSerializer(_reload(profile.pk)).data)
 
 
 class OwnFreelancerProfilePublishApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, NotSuspended]
 
     @extend_schema(request=None, responses={200: s.OwnFreelancerProfileSerializer, 400: s.ErrorSerializer})
     def post(self, request: Request) -> Response:
-        profile = services.freelancer_profile_publish(actor=request.user)
+        profile = services.freelancer_profile_publish(actor=_me(request))
         return Response(s.OwnFreelancerProfileSerializer(_reload(profile.pk)).data)
 
 
 class OwnClientProfileApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, NotSuspended]
 
     def _profile(self, request: Request) -> ClientProfile:
-        profile = ClientProfile.objects.select_related("user").filter(user=request.user).first()
+        profile = ClientProfile.objects.select_related("user").filter(user=_me(request)).first()
         if profile is None:
             raise PermissionDeniedError("You have no client profile; switch role first.", code="not_client")
         return profile
@@ -103,13 +115,15 @@ class OwnClientProfileApi(APIView):
     def get(self, request: Request) -> Response:
         return Response(s.ClientProfileSerializer(self._profile(request)).data)
 
-    @extend_schema(request=s.ClientProfileInputSerializer,
-                   responses={200: s.ClientProfileSerializer, 400: s.ErrorSerializer, 403: s.ErrorSerializer})
+    @extend_schema(
+        request=s.ClientProfileInputSerializer,
+        responses={200: s.ClientProfileSerializer, 400: s.ErrorSerializer, 403: s.ErrorSerializer},
+    )
     def patch(self, request: Request) -> Response:
         self._profile(request)
         data = s.ClientProfileInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        profile = services.client_profile_update(actor=request.user, **data.validated_data)
+        profile = services.client_profile_update(actor=_me(request), **data.validated_data)
         return Response(s.ClientProfileSerializer(profile).data)
 
 
@@ -121,7 +135,7 @@ class FreelancerPagination(CursorPagination):
 class FreelancerListApi(generics.ListAPIView):
     """Published profiles the caller may see, newest first."""
 
-    permission_classes = [AllowAny]
+    permission_classes = [AllowAny, NotSuspended]
     serializer_class = s.FreelancerPublicSerializer
     pagination_class = FreelancerPagination
     filter_backends: list = []
@@ -131,7 +145,7 @@ class FreelancerListApi(generics.ListAPIView):
 
 
 class FreelancerDetailApi(APIView):
-    permission_classes = [AllowAny]
+    permission_classes = [AllowAny, NotSuspended]
 
     @extend_schema(responses={200: s.FreelancerPublicDetailSerializer, 404: s.ErrorSerializer})
     def get(self, request: Request, public_id: str) -> Response:
@@ -140,7 +154,7 @@ class FreelancerDetailApi(APIView):
 
 
 class CategoryListApi(generics.ListAPIView):
-    permission_classes = [AllowAny]
+    permission_classes = [AllowAny, NotSuspended]
     serializer_class = s.CategorySerializer
     pagination_class = None
     filter_backends: list = []
@@ -150,15 +164,17 @@ class CategoryListApi(generics.ListAPIView):
 
 
 class SkillListApi(generics.ListAPIView):
-    permission_classes = [AllowAny]
+    permission_classes = [AllowAny, NotSuspended]
     serializer_class = s.SkillSerializer
     pagination_class = None
     filter_backends: list = []
 
-    @extend_schema(parameters=[
-        OpenApiParameter("q", str, description="Part of the skill's name"),
-        OpenApiParameter("category", int, description="Category id"),
-    ])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, description="Part of the skill's name"),
+            OpenApiParameter("category", int, description="Category id"),
+        ]
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -173,18 +189,18 @@ class SkillListApi(generics.ListAPIView):
         )
 
 
-
-
 class TokenObtainApi(APIView):
     """Exchange email and password for an API token (verified, unsuspended accounts only)."""
 
     permission_classes = [AllowAny]
-    authentication_classes: list = []
+    authentication_classes: list = []  # credentials in the body, no session or CSRF
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
 
-    @extend_schema(request=s.TokenInputSerializer,
-                   responses={200: s.TokenOutputSerializer, 400: s.ErrorSerializer, 403: s.ErrorSerializer})
+    @extend_schema(
+        request=s.TokenInputSerializer,
+        responses={200: s.TokenOutputSerializer, 400: s.ErrorSerializer, 403: s.ErrorSerializer},
+    )
     def post(self, request: Request) -> Response:
         from allauth.account.models import EmailAddress
         from django.contrib.auth import authenticate
@@ -194,8 +210,11 @@ class TokenObtainApi(APIView):
 
         data = s.TokenInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(request._request, username=data.validated_data["email"].lower(),
-                            password=data.validated_data["password"])
+        user = authenticate(
+            request._request,
+            username=data.validated_data["email"].lower(),
+            password=data.validated_data["password"],
+        )
         if user is None:
             raise ApplicationError("Email or password is wrong.", code="invalid_credentials")
         if user.is_suspended:

@@ -207,9 +207,14 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "login"
+# allauth authenticates with email=...; the API token view with username=...
+AXES_USERNAME_CALLABLE = "marketplace.net.login_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
 AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "marketplace.net.client_ip"
+# How many proxies of ours append to X-Forwarded-For (1 behind the compose nginx).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # --- i18n -------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -6,14 +6,15 @@ from .base import CHANNEL_LAYERS, REDIS_URL, env
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-MEDIA_ROOT = env.path("TEST_MEDIA_ROOT", default="/tmp/marketplace-test-media")
+MEDIA_ROOT = env.path("TEST_MEDIA_ROOT", default="/tmp/marketplace-test-media")  # noqa: S108 - tests only
 CELERY_TASK_ALWAYS_EAGER = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 ACCOUNT_RATE_LIMITS = {"signup": "1000/m/ip", "login_failed": "1000/m/ip"}
 WHITENOISE_USE_FINDERS = True
+SERVE_MEDIA = True
 WHITENOISE_AUTOREFRESH = True
 if REDIS_URL:
     # a prefix per run keeps parallel test processes from hearing each other
     import os
 
-    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"test{os.getpid()}"
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"test{os.getpid()}"  # type: ignore[index]

@@ -24,7 +24,7 @@ def bs_widget(field: BoundField):
     css = _CLASSES.get(field.widget_type, "form-control")
     if field.errors:
         css += " is-invalid"
-    attrs = {"class": css.strip()} if css.strip() else {}
+    attrs: dict[str, str | bool] = {"class": css.strip()} if css.strip() else {}
     if field.help_text:
         attrs["aria-describedby"] = f"{field.id_for_label}_help"
     return field.as_widget(attrs=attrs)

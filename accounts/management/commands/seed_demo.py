@@ -68,15 +68,15 @@ def _demo_password_hash() -> str:
 
 
 def _ensure_user(email: str, first: str, last: str, role: str, *, staff: bool = False) -> tuple[User, bool]:
-    user = User.objects.filter(email=email).first()
-    created = user is None
-    if created:
-        user = User.objects.create_user(email=email, password=None, is_staff=staff, is_superuser=staff)
-        user.password = _demo_password_hash()  # hashing once saves ~0.25 s per user
-        user.save(update_fields=["password"])
-        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-        services.user_complete_signup(user=user, role=role, first_name=first, last_name=last)
-    return user, created
+    existing = User.objects.filter(email=email).first()
+    if existing is not None:
+        return existing, False
+    user = User.objects.create_user(email=email, password=None, is_staff=staff, is_superuser=staff)
+    user.password = _demo_password_hash()  # hashing once saves ~0.25 s per user
+    user.save(update_fields=["password"])
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    services.user_complete_signup(user=user, role=role, first_name=first, last_name=last)
+    return user, True
 
 
 class Command(BaseCommand):
@@ -93,33 +93,39 @@ class Command(BaseCommand):
         with transaction.atomic():
             cats, subs, skills = sync_taxonomy(Category, Subcategory, Skill)
             sync_assessments(Skill, SkillAssessment, AssessmentQuestion, AssessmentChoice)
-        out.write(f"Taxonomy: {cats} categories, {subs} subcategories, {skills} skills; "
-                  f"{SkillAssessment.objects.count()} skill tests.")
+        out.write(
+            f"Taxonomy: {cats} categories, {subs} subcategories, {skills} skills; "
+            f"{SkillAssessment.objects.count()} skill tests."
+        )
 
-        staff, _ = _ensure_user(STAFF_EMAIL, "Sam", "Staff", Role.CLIENT, staff=True)
+        _ensure_user(STAFF_EMAIL, "Sam", "Staff", Role.CLIENT, staff=True)
 
         subcategories = list(Subcategory.objects.select_related("category").order_by("pk"))
-        bar = Progress(freelancers, "Freelancers", stream=out)
+        bar = Progress(freelancers, "Freelancers", stream=out)  # type: ignore[arg-type]
         created_f = 0
         for i in range(freelancers):
             with transaction.atomic():
                 created_f += self._freelancer(i, rng, subcategories)
             bar.advance()
 
-        bar = Progress(clients, "Clients", stream=out)
+        bar = Progress(clients, "Clients", stream=out)  # type: ignore[arg-type]
         created_c = 0
         for i in range(clients):
             with transaction.atomic():
                 created_c += self._client(i, rng)
             bar.advance()
 
-        out.write(self.style.SUCCESS(
-            f"Created {created_f} freelancers and {created_c} clients (existing ones were left as they were)."
-        ))
-        out.write("\nDemo logins (password for all: %s)" % DEMO_PASSWORD)
+        out.write(
+            self.style.SUCCESS(
+                f"Created {created_f} freelancers and {created_c} clients (existing ones were left as they were)."
+            )
+        )
+        out.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
         out.write(f"  staff (admin at /admin/): {STAFF_EMAIL}")
-        out.write("  freelancer:               freelancer1@demo.marketplace.local  (... freelancer%d)" % freelancers)
-        out.write("  client:                   client1@demo.marketplace.local      (... client%d)" % clients)
+        out.write(
+            f"  freelancer:               freelancer1@demo.marketplace.local  (... freelancer{freelancers})"
+        )
+        out.write(f"  client:                   client1@demo.marketplace.local      (... client{clients})")
 
     def _freelancer(self, i: int, rng: random.Random, subcategories: list[Subcategory]) -> int:
         # Draw every random value even for existing users, so the sequence stays deterministic.
@@ -132,8 +138,14 @@ class Command(BaseCommand):
         rate = rng.choice([15, 20, 25, 30, 35, 40, 45, 55, 65, 75, 90, 120]) * 100
         level = rng.choice(list(ExperienceLevel.values))
         names = [s.name for s in chosen] + ["clear communication", "quality work"]
-        fmt = {"sub": sub.name, "sub_l": sub.name.lower(), "skill": names[0], "skill2": names[1], "years": years,
-               "n": rng.randint(3, 14)}
+        fmt = {
+            "sub": sub.name,
+            "sub_l": sub.name.lower(),
+            "skill": names[0],
+            "skill2": names[1],
+            "years": years,
+            "n": rng.randint(3, 14),
+        }
         title = rng.choice(TITLE_TEMPLATES).format(**fmt)[:100]
         overview = rng.choice(OVERVIEW_TEMPLATES).format(**fmt)
         school = SCHOOLS[rng.randrange(len(SCHOOLS))]
@@ -145,25 +157,55 @@ class Command(BaseCommand):
         if not created:
             return 0
         services.freelancer_profile_update(
-            actor=user, title=title, overview=overview, hourly_rate_cents=rate, category_id=sub.category_id,
-            subcategory_id=sub.pk, experience_level=level, country=country, timezone=TIMEZONES[country],
-            availability=rng.choice([Availability.MORE_THAN_30, Availability.LESS_THAN_30, Availability.AS_NEEDED]),
-            open_to_contract_to_hire=rng.random() < 0.3, visibility=Visibility.PUBLIC,
+            actor=user,
+            title=title,
+            overview=overview,
+            hourly_rate_cents=rate,
+            category_id=sub.category_id,
+            subcategory_id=sub.pk,
+            experience_level=level,
+            country=country,
+            timezone=TIMEZONES[country],
+            availability=rng.choice(
+                [Availability.MORE_THAN_30, Availability.LESS_THAN_30, Availability.AS_NEEDED]
+            ),
+            open_to_contract_to_hire=rng.random() < 0.3,
+            visibility=Visibility.PUBLIC,
         )
         services.freelancer_profile_set_skills(actor=user, skill_ids=[s.pk for s in chosen])
-        services.language_set(actor=user, language="en", proficiency=rng.choice(
-            [Proficiency.FLUENT, Proficiency.NATIVE, Proficiency.CONVERSATIONAL]))
+        services.language_set(
+            actor=user,
+            language="en",
+            proficiency=rng.choice([Proficiency.FLUENT, Proficiency.NATIVE, Proficiency.CONVERSATIONAL]),
+        )
         if rng.random() < 0.6:
-            services.language_set(actor=user, language=rng.choice(["es", "fr", "de", "pt", "pl", "hi", "ar"]),
-                                  proficiency=rng.choice(list(Proficiency.values)))
+            services.language_set(
+                actor=user,
+                language=rng.choice(["es", "fr", "de", "pt", "pl", "hi", "ar"]),
+                proficiency=rng.choice(list(Proficiency.values)),
+            )
         end_year = 2024 - years
-        services.education_save(actor=user, school=school[0], degree=school[1], field_of_study=school[2],
-                                start_year=end_year - 4, end_year=end_year)
-        services.employment_save(actor=user, company=company, title=f"{sub.name} lead"[:120],
-                                 start_date=date(end_year + 1, 3, 1), end_date=date(2024, 6, 30), country=country)
+        services.education_save(
+            actor=user,
+            school=school[0],
+            degree=school[1],
+            field_of_study=school[2],
+            start_year=end_year - 4,
+            end_year=end_year,
+        )
+        services.employment_save(
+            actor=user,
+            company=company,
+            title=f"{sub.name} lead"[:120],
+            start_date=date(end_year + 1, 3, 1),
+            end_date=date(2024, 6, 30),
+            country=country,
+        )
         services.portfolio_item_save(
-            actor=user, title=f"{sub.name} project for {company}"[:100],
-            description=f"Delivered with {names[0]} and {names[1]}.", link="https://example.com/case-study",
+            actor=user,
+            title=f"{sub.name} project for {company}"[:100],
+            description=f"Delivered with {names[0]} and {names[1]}.",
+            link="https://example.com/case-study",
             skill_ids=[s.pk for s in chosen[:3]],
         )
         services.freelancer_profile_set_photo(
@@ -184,11 +226,17 @@ class Command(BaseCommand):
             return 0
         if company:
             services.client_profile_update(
-                actor=user, kind="company", company_name=company[0], industry=company[1], company_size=company[2],
+                actor=user,
+                kind="company",
+                company_name=company[0],
+                industry=company[1],
+                company_size=company[2],
                 website=f"https://{company[0].lower().replace(' ', '').replace('&', 'and')}.example",
-                country=country, timezone=TIMEZONES[country],
+                country=country,
+                timezone=TIMEZONES[country],
             )
         else:
-            services.client_profile_update(actor=user, kind="individual", country=country,
-                                           timezone=TIMEZONES[country])
+            services.client_profile_update(
+                actor=user, kind="individual", country=country, timezone=TIMEZONES[country]
+            )
         return 1

@@ -266,7 +266,12 @@ class FreelancerProfile(models.Model):
 
     class Meta:
         indexes: ClassVar = [
-            models.Index(fields=["visibility", "published_at"]),
+            # the public list, newest first, reads this partial index in order and stops early
+            models.Index(
+                fields=["-published_at", "-id"],
+                condition=Q(published_at__isnull=False),
+                name="freelancer_published_idx",
+            ),
             models.Index(fields=["hourly_rate_cents"]),
         ]
         constraints: ClassVar = [

@@ -101,11 +101,12 @@ def user_delete_account(*, actor: User) -> None:
     Contracts, payments and reviews (later issues) keep pointing at the row, so it is
     anonymised and deactivated rather than deleted.
     """
+    _require_can_act(actor)  # a suspended account's data is kept for the investigation
     user = User.objects.select_for_update().get(pk=actor.pk)
     if user.is_staff:
         raise PermissionDeniedError("Staff accounts are closed by an administrator.", code="staff_account")
     # Uploaded files go too; deleted from storage only once the transaction has committed.
-    stored: list[tuple[Any, str]] = []
+    stored: list[tuple[Any, Any]] = []
     for profile in FreelancerProfile.objects.filter(user=user):
         if profile.photo:
             stored.append((profile.photo.storage, profile.photo.name))
@@ -143,6 +144,7 @@ def _require_can_act(actor: User) -> None:
 def user_suspend(*, actor: User, user_id: int, reason: str, note: str = "") -> User:
     """Suspend an account: it cannot log in or act, and is told why."""
     _require_staff(actor)
+    _require_can_act(actor)
     if reason not in SuspensionReason.values:
         raise ApplicationError("Choose a reason for the suspension.", code="reason_required")
     user = User.objects.select_for_update().filter(pk=user_id).first()
@@ -166,6 +168,7 @@ def user_suspend(*, actor: User, user_id: int, reason: str, note: str = "") -> U
 @transaction.atomic
 def user_reinstate(*, actor: User, user_id: int, note: str = "") -> User:
     _require_staff(actor)
+    _require_can_act(actor)  # a suspended staff member cannot lift their own suspension
     user = User.objects.select_for_update().filter(pk=user_id).first()
     if user is None:
         raise NotFoundError("No such user.")
@@ -238,7 +241,14 @@ def freelancer_profile_update(*, actor: User, **fields: Any) -> FreelancerProfil
             value = _clean_text(value, field=name.capitalize(), max_length=PROFILE_TEXT_LIMITS[name])
         elif name == "hourly_rate_cents":
             if value is not None:
-                value = int(value)
+                try:
+                    value = int(value)
+                except (TypeError, ValueError):
+                    raise ApplicationError(
+                        "Enter the hourly rate in cents, a whole number.",
+                        code="invalid_rate",
+                        extra={"field": "hourly_rate"},
+                    )
                 if not MIN_RATE_CENTS <= value <= MAX_RATE_CENTS:
                     raise ApplicationError(
                         "Hourly rate must be between $3.00 and $999.00.",
@@ -279,6 +289,8 @@ def freelancer_profile_update(*, actor: User, **fields: Any) -> FreelancerProfil
 
 def _validate_choice(instance: Any, name: str, value: Any) -> None:
     field = instance._meta.get_field(name)
+    if value == "" and field.blank:
+        return
     if field.choices and value not in {c[0] for c in field.flatchoices}:
         raise ApplicationError(
             f"'{value}' is not a valid {field.verbose_name}.", code="invalid_choice", extra={"field": name}
@@ -288,7 +300,10 @@ def _validate_choice(instance: Any, name: str, value: Any) -> None:
 @transaction.atomic
 def freelancer_profile_set_skills(*, actor: User, skill_ids: list[int]) -> FreelancerProfile:
     profile = _own_freelancer_profile(actor, lock=True)
-    unique_ids = list(dict.fromkeys(int(i) for i in skill_ids))
+    try:
+        unique_ids = list(dict.fromkeys(int(i) for i in skill_ids))
+    except (TypeError, ValueError):
+        raise ApplicationError("Skills are given by their numeric ids.", code="invalid_skill")
     limit = settings.FREELANCER_MAX_SKILLS
     if len(unique_ids) > limit:
         raise ApplicationError(
@@ -413,11 +428,13 @@ def portfolio_item_save(
     item.link = _clean_url(link)
     if image:
         content = process_image(image, max_bytes=settings.PROFILE_PHOTO_MAX_BYTES, max_side=1600)
+        _delete_files_on_commit(item.image)
         item.image.save(content.name or random_name(".jpg"), content, save=False)
     if file:
         content = process_file(
             file, allowed=PORTFOLIO_FILE_KINDS, max_bytes=settings.PORTFOLIO_FILE_MAX_BYTES
         )
+        _delete_files_on_commit(item.file)
         item.file.save(content.name or random_name(".bin"), content, save=False)
     item.save()
     if skill_ids is not None:
@@ -445,7 +462,15 @@ def _clean_url(value: str) -> str:
 @transaction.atomic
 def portfolio_item_delete(*, actor: User, item_id: int) -> None:
     item = _own_item(PortfolioItem, actor=actor, item_id=item_id)
+    _delete_files_on_commit(item.image, item.file)
     item.delete()
+
+
+def _delete_files_on_commit(*files: Any) -> None:
+    """Remove stored files once the transaction that dropped their rows has committed."""
+    stored = [(f.storage, f.name) for f in files if f]
+    if stored:
+        transaction.on_commit(lambda: [storage.delete(name) for storage, name in stored])
 
 
 def _year(value: Any, label: str) -> int | None:
@@ -527,7 +552,7 @@ def employment_save(
         raise ApplicationError("The start date is too far in the past.", code="invalid_date")
     if end_date is not None and end_date < start_date:
         raise ApplicationError("The end date cannot be before the start date.", code="dates_reversed")
-    if end_date is not None and end_date > today + timedelta(days=1):
+    if end_date is not None and end_date > today:
         raise ApplicationError(
             "The end date cannot be in the future; leave it empty if you still work there.",
             code="date_in_future",
@@ -654,6 +679,7 @@ def assessment_submit(*, actor: User, attempt_id: int, answers: dict[int, int]) 
     Submitted after the deadline (plus a small grace), the attempt is graded as if no
     answers were given. Submitting twice is refused.
     """
+    _require_can_act(actor)
     attempt = (
         AssessmentAttempt.objects.select_for_update()
         .select_related("assessment")

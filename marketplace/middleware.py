@@ -31,7 +31,9 @@ class ApplicationErrorMiddleware:
         if exception.status_code in (403, 404):
             # Not yours or not there: the error page, with the status that says so.
             template = "errors/404.html" if exception.status_code == 404 else "errors/403.html"
-            return render(request, template, {"error_message": exception.message}, status=exception.status_code)
+            return render(
+                request, template, {"error_message": exception.message}, status=exception.status_code
+            )
         messages.error(request, exception.message)
         back = request.headers.get("Referer", "")
         if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):

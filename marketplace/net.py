@@ -31,3 +31,20 @@ def login_username(request: HttpRequest, credentials: dict | None) -> str | None
             return str(value).strip().lower()
     posted = request.POST.get("login") if request is not None and request.method == "POST" else None
     return posted.strip().lower() if posted else None
+
+
+def lockout_response(request: HttpRequest, original_response=None, credentials: dict | None = None):
+    """django-axes' answer to a locked-out login: the error envelope for the API, the
+    lock-out page for browsers; 429 either way, with the cool-off in minutes."""
+    from django.http import JsonResponse
+    from django.shortcuts import render
+
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    message = f"Too many failed sign-in attempts. Try again in {minutes} minutes or reset your password."
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"message": message, "code": "locked_out", "extra": {"retry_after_minutes": minutes}}, status=429
+        )
+    return render(
+        request, "account/lockout.html", {"cooloff_minutes": minutes, "message": message}, status=429
+    )

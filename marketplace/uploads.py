@@ -148,7 +148,12 @@ def process_image(
         upload.seek(0)
         image: Image.Image = Image.open(upload)
         image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        raise UploadError(
+            f"The image is too large; the limit is {MAX_PIXELS // 1_000_000} million pixels.",
+            code="image_too_large",
+        )
+    except (UnidentifiedImageError, OSError, SyntaxError):
         raise UploadError("The image could not be read; it may be damaged.", code="image_corrupt")
     if square:
         side = min(image.size)

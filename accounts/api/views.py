@@ -18,8 +18,8 @@ from rest_framework.views import APIView
 from marketplace.errors import PermissionDeniedError
 
 from .. import selectors, services
-from ..permissions import NotSuspended
 from ..models import Category, ClientProfile, FreelancerProfile, Skill, User
+from ..permissions import NotSuspended
 from . import serializers as s
 
 

@@ -210,7 +210,7 @@ AXES_USERNAME_FORM_FIELD = "login"
 # allauth authenticates with email=...; the API token view with username=...
 AXES_USERNAME_CALLABLE = "marketplace.net.login_username"
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
+AXES_LOCKOUT_CALLABLE = "marketplace.net.lockout_response"
 AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "marketplace.net.client_ip"
 # How many proxies of ours append to X-Forwarded-For (1 behind the compose nginx).

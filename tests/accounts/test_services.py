@@ -20,7 +20,6 @@ from accounts.models import (
     Employment,
     FreelancerProfile,
     ModerationAction,
-    OnboardingStep,
     PortfolioItem,
     ProfileLanguage,
     Role,
@@ -192,6 +191,18 @@ def test_switch_role_refuses_an_unknown_role(freelancer):
 
 
 # --- names ---------------------------------------------------------------------------------------
+
+
+def test_update_name_is_refused_for_a_suspended_user(freelancer):
+    suspended = _suspend(freelancer)
+    before = (freelancer.first_name, freelancer.last_name)
+
+    with pytest.raises(PermissionDeniedError) as caught:
+        services.user_update_name(actor=suspended, first_name="New", last_name="Name")
+
+    assert caught.value.code == "account_suspended"
+    freelancer.refresh_from_db()
+    assert (freelancer.first_name, freelancer.last_name) == before
 
 
 def test_update_name_saves_stripped_names(freelancer):
@@ -747,6 +758,38 @@ def test_portfolio_item_at_the_limit_can_still_be_edited(freelancer):
     assert items[0].title == "Renamed"
 
 
+def test_deleting_a_portfolio_item_removes_its_files_after_commit(
+    freelancer, django_capture_on_commit_callbacks
+):
+    item = services.portfolio_item_save(
+        actor=freelancer,
+        title="Work",
+        image=_png_upload("work.png"),
+        file=SimpleUploadedFile("notes.txt", b"Project notes.\n", content_type="text/plain"),
+    )
+    storage = item.image.storage
+    names = [item.image.name, item.file.name]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.portfolio_item_delete(actor=freelancer, item_id=item.pk)
+
+    assert [storage.exists(name) for name in names] == [False, False]
+
+
+def test_replacing_a_portfolio_image_removes_the_old_file(freelancer, django_capture_on_commit_callbacks):
+    item = services.portfolio_item_save(actor=freelancer, title="Work", image=_png_upload("a.png"))
+    storage, old_name = item.image.storage, item.image.name
+
+    with django_capture_on_commit_callbacks(execute=True):
+        item = services.portfolio_item_save(
+            actor=freelancer, item_id=item.pk, title="Work", image=_png_upload("b.png")
+        )
+
+    assert item.image.name != old_name
+    assert storage.exists(item.image.name)
+    assert not storage.exists(old_name)
+
+
 def test_portfolio_item_edit_of_another_users_item_is_not_found(freelancer):
     owner = factories.make_freelancer()
     item = services.portfolio_item_save(actor=owner, title="Mine")
@@ -943,9 +986,10 @@ def test_publish_succeeds_with_only_the_required_parts(freelancer):
     _fill_required(freelancer)
 
     with time_machine.travel(NOW, tick=False):
-        profile = services.freelancer_profile_publish(actor=freelancer)
+        returned = services.freelancer_profile_publish(actor=freelancer)
 
     profile = _profile(freelancer)
+    assert returned.pk == profile.pk
     assert profile.published_at == NOW
     assert profile.onboarding_step == "review"
     assert not profile.education.exists()
@@ -1076,6 +1120,18 @@ def test_reinstate_a_user_who_is_not_suspended_is_refused(staff, freelancer):
     assert UserModerationEvent.objects.count() == 0
 
 
+def test_a_suspended_staff_member_cannot_reinstate_themselves(staff):
+    services.user_suspend(actor=factories.make_staff(), user_id=staff.pk, reason="terms")
+    staff.refresh_from_db()
+
+    with pytest.raises(PermissionDeniedError) as caught:
+        services.user_reinstate(actor=staff, user_id=staff.pk)
+
+    assert caught.value.code == "account_suspended"
+    staff.refresh_from_db()
+    assert staff.is_suspended
+
+
 def test_reinstate_an_unknown_user_is_not_found(staff):
     with pytest.raises(NotFoundError):
         services.user_reinstate(actor=staff, user_id=987654)
@@ -1115,6 +1171,27 @@ def test_delete_account_is_refused_for_staff(staff):
     staff.refresh_from_db()
     assert (staff.email, staff.is_active, staff.deleted_at) == (email, True, None)
     assert ClientProfile.objects.filter(user=staff).exists()
+
+
+def test_delete_account_removes_portfolio_files_after_commit(freelancer, django_capture_on_commit_callbacks):
+    item = services.portfolio_item_save(
+        actor=freelancer,
+        title="Work",
+        image=_png_upload("work.png"),
+        file=SimpleUploadedFile("notes.txt", b"Project notes.\n", content_type="text/plain"),
+    )
+    storage = item.image.storage
+    names = [item.image.name, item.file.name]
+    assert [storage.exists(name) for name in names] == [True, True]
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.user_delete_account(actor=freelancer)
+    still_there_before_commit = [storage.exists(name) for name in names]
+    for callback in callbacks:
+        callback()
+
+    assert still_there_before_commit == [True, True]
+    assert [storage.exists(name) for name in names] == [False, False]
 
 
 def test_delete_account_removes_the_profile_photo_file(freelancer, django_capture_on_commit_callbacks):
@@ -1396,6 +1473,19 @@ def test_assessment_retake_after_31_days_starts_a_new_attempt(freelancer):
     assert second.started_at == NOW + timedelta(days=31)
     assert second.submitted_at is None
     assert AssessmentAttempt.objects.filter(user=freelancer).count() == 2
+
+
+def test_assessment_submit_by_a_suspended_freelancer_is_refused(freelancer):
+    assessment = _python_test()
+    attempt = services.assessment_start(actor=freelancer, assessment_id=assessment.pk)
+    suspended = _suspend(freelancer)
+
+    with pytest.raises(PermissionDeniedError) as caught:
+        services.assessment_submit(actor=suspended, attempt_id=attempt.pk, answers=_answers(assessment))
+
+    assert caught.value.code == "account_suspended"
+    attempt.refresh_from_db()
+    assert (attempt.submitted_at, attempt.passed) == (None, False)
 
 
 def test_assessment_submit_of_another_users_attempt_is_not_found(freelancer):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
+import zlib
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -112,7 +114,9 @@ def test_no_file_is_refused():
         pytest.param("setup.png", b"MZ\x90\x00\x03\x00\x00\x00" + bytes(range(256)) * 4, id="exe-named-png"),
         pytest.param("noise.jpg", bytes((i * 37 + 11) % 256 for i in range(4096)), id="random-bytes"),
         pytest.param("notes.png", b"Just some text, not an image.\n" * 10, id="text-named-png"),
-        pytest.param("page.png", b"<svg xmlns='http://www.w3.org/2000/svg'><script>1</script></svg>", id="svg"),
+        pytest.param(
+            "page.png", b"<svg xmlns='http://www.w3.org/2000/svg'><script>1</script></svg>", id="svg"
+        ),
         pytest.param("anim.gif", image_bytes("GIF"), id="gif-not-allowed"),
         pytest.param("sound.webp", b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 64, id="riff-but-not-webp"),
     ],
@@ -127,7 +131,13 @@ def test_content_that_is_not_an_allowed_image_is_refused(name, data):
 
 @pytest.mark.parametrize(
     ("name", "fmt"),
-    [("photo.jpg", "PNG"), ("photo.jpeg", "PNG"), ("photo.png", "JPEG"), ("photo", "PNG"), ("photo.webp", "PNG")],
+    [
+        ("photo.jpg", "PNG"),
+        ("photo.jpeg", "PNG"),
+        ("photo.png", "JPEG"),
+        ("photo", "PNG"),
+        ("photo.webp", "PNG"),
+    ],
 )
 def test_an_image_whose_extension_disagrees_with_its_content_is_refused(name, fmt):
     with pytest.raises(UploadError) as caught:
@@ -168,7 +178,9 @@ def test_random_names_differ_for_the_same_upload(png_bytes):
 @pytest.mark.parametrize(
     "data",
     [
-        pytest.param(b"\x89PNG\r\n\x1a\n" + bytes((i * 53 + 7) % 256 for i in range(600)), id="magic-then-garbage"),
+        pytest.param(
+            b"\x89PNG\r\n\x1a\n" + bytes((i * 53 + 7) % 256 for i in range(600)), id="magic-then-garbage"
+        ),
         pytest.param(image_bytes("PNG", (300, 200))[:120], id="truncated-png"),
         pytest.param(image_bytes("PNG", (300, 200))[:-20], id="png-without-its-end"),
     ],
@@ -260,18 +272,50 @@ def test_a_payload_in_a_jpeg_comment_is_not_carried_into_the_stored_file():
     assert "comment" not in _open(stored).info
 
 
-def test_an_image_over_40_million_pixels_is_refused():
-    buffer = io.BytesIO()
-    Image.new("1", (6400, 6400)).save(buffer, format="PNG")  # 40.96 Mpx in a few KB
+def _png_canvas(width: int, height: int) -> bytes:
+    """A PNG header announcing a ``width`` x ``height`` 1-bit canvas: a few bytes, huge once decoded."""
 
-    with pytest.raises(UploadError):
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b""))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_an_image_over_40_million_pixels_is_refused_before_decoding():
+    buffer = io.BytesIO()
+    Image.new("1", (6400, 6400)).save(buffer, format="PNG")  # 40.96 Mpx in about 5 KB
+
+    with pytest.raises(UploadError) as caught:
         _image("bomb.png", buffer.getvalue(), max_side=400)
+
+    assert caught.value.code == "image_too_large"
+    assert caught.value.message == (
+        "The image is too large (6400 x 6400 pixels); the limit is 40 million pixels."
+    )
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_a_canvas_just_over_the_limit_is_refused_from_its_header_alone():
+    assert _error_code(lambda: _image("bomb.png", _png_canvas(8000, 5001), max_side=400)) == "image_too_large"
+
+
+def test_a_canvas_over_80_million_pixels_is_reported_as_too_large_not_damaged():
+    assert _error_code(lambda: _image("bomb.png", _png_canvas(9000, 9000), max_side=400)) == "image_too_large"
 
 
 # --- resizing ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("size", "fmt", "name"), [((900, 600), "JPEG", "me.jpg"), ((500, 1200), "PNG", "me.png")])
+@pytest.mark.parametrize(
+    ("size", "fmt", "name"), [((900, 600), "JPEG", "me.jpg"), ((500, 1200), "PNG", "me.png")]
+)
 def test_profile_photo_is_cropped_square_to_400(freelancer, size, fmt, name):
     services.freelancer_profile_set_photo(actor=freelancer, upload=_upload(name, image_bytes(fmt, size)))
 
@@ -293,7 +337,9 @@ def test_profile_photo_square_crop_keeps_the_centre(freelancer):
     with FreelancerProfile.objects.get(user=freelancer).photo.open("rb") as stored:
         result = _open(stored.read()).convert("RGB")
     assert result.size == (300, 300)
-    assert {result.getpixel((0, 0)), result.getpixel((299, 299)), result.getpixel((150, 150))} == {(0, 0, 255)}
+    assert {result.getpixel((0, 0)), result.getpixel((299, 299)), result.getpixel((150, 150))} == {
+        (0, 0, 255)
+    }
 
 
 def test_a_small_profile_photo_is_cropped_but_not_enlarged(freelancer, png_bytes):
@@ -303,7 +349,9 @@ def test_a_small_profile_photo_is_cropped_but_not_enlarged(freelancer, png_bytes
         assert _open(stored.read()).size == (200, 200)
 
 
-def test_a_new_profile_photo_replaces_and_deletes_the_old_file(freelancer, png_bytes, django_capture_on_commit_callbacks):
+def test_a_new_profile_photo_replaces_and_deletes_the_old_file(
+    freelancer, png_bytes, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         services.freelancer_profile_set_photo(actor=freelancer, upload=_upload("a.png", png_bytes))
     old = FreelancerProfile.objects.get(user=freelancer).photo
@@ -379,7 +427,9 @@ def test_a_document_is_stored_unchanged_under_a_random_name_with_its_extension(n
     ],
 )
 def test_a_document_of_the_wrong_type_is_refused(name, data, code):
-    assert _error_code(lambda: process_file(_upload(name, data), allowed=PORTFOLIO_KINDS, max_bytes=MB)) == code
+    assert (
+        _error_code(lambda: process_file(_upload(name, data), allowed=PORTFOLIO_KINDS, max_bytes=MB)) == code
+    )
 
 
 @pytest.mark.parametrize("name", ["cv.docx", "budget.xlsx"])
@@ -452,7 +502,11 @@ def test_freelancer_earnings_parts_add_up_to_the_amount(amount, bps):
 def test_client_marketplace_fee_uses_its_own_rate():
     assert django_settings.CLIENT_MARKETPLACE_FEE_BPS == 500
 
-    assert (client_marketplace_fee(10_000), client_marketplace_fee(10), client_marketplace_fee(9)) == (500, 1, 0)
+    assert (client_marketplace_fee(10_000), client_marketplace_fee(10), client_marketplace_fee(9)) == (
+        500,
+        1,
+        0,
+    )
 
 
 # --- marketplace.money ---------------------------------------------------------------------------

@@ -82,23 +82,6 @@ def two_skills_of_one_category() -> tuple[Skill, Skill]:
     return first, second
 
 
-def fill_required_parts(user: User) -> FreelancerProfile:
-    """Everything publishing needs (title, category, skill, language, rate, overview)."""
-    skill = Skill.objects.select_related("subcategory").order_by("pk").first()
-    services.freelancer_profile_update(
-        actor=user,
-        title="Django developer",
-        category_id=skill.subcategory.category_id,
-        subcategory_id=skill.subcategory_id,
-        hourly_rate_cents=5000,
-        overview=OVERVIEW,
-        country="PL",
-    )
-    services.freelancer_profile_set_skills(actor=user, skill_ids=[skill.pk])
-    services.language_set(actor=user, language="en", proficiency="fluent")
-    return FreelancerProfile.objects.get(user=user)
-
-
 def step_url(step: str) -> str:
     return reverse("accounts:onboarding_step", kwargs={"step": step})
 
@@ -219,22 +202,21 @@ def test_following_the_emailed_link_verifies_and_logs_in(client):
 def test_new_freelancer_lands_in_the_wizard_after_verifying(client):
     signup(client)
 
-    response = client.post(confirmation_path(mail.outbox[0]))
+    response = client.post(confirmation_path(mail.outbox[0]), follow=True)
 
-    assert response["Location"] == reverse("accounts:onboarding")
+    assert response.redirect_chain[-1] == (step_url("about"), 302)
+    assert response.status_code == 200
+    assert "accounts/onboarding/about.html" in [t.name for t in response.templates]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: accounts/adapters.py get_signup_redirect_url reads request.POST['role'], but allauth calls "
-    "it again during the confirm-email POST (no role there), so new clients are sent to /me/onboarding/",
-)
 def test_new_client_lands_on_the_client_profile_after_verifying(client):
     signup(client, role="client", email="hire@example.com")
 
-    response = client.post(confirmation_path(mail.outbox[0]))
+    response = client.post(confirmation_path(mail.outbox[0]), follow=True)
 
-    assert response["Location"] == reverse("accounts:client_profile")
+    assert response.redirect_chain[-1] == (reverse("accounts:client_profile"), 302)
+    assert response.status_code == 200
+    assert "accounts/client_profile.html" in [t.name for t in response.templates]
     assert logged_in_user_id(client) == User.objects.get(email="hire@example.com").pk
 
 

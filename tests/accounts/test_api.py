@@ -178,11 +178,6 @@ def test_token_endpoint_locks_the_account_after_five_wrong_passwords(api_client,
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: django-axes answers a locked-out /api/v1/auth/token/ with the HTML lock-out page "
-    "(AXES_LOCKOUT_TEMPLATE) instead of the JSON error envelope; set AXES_LOCKOUT_CALLABLE",
-)
 def test_token_endpoint_lock_out_answers_the_envelope(api_client, freelancer):
     for _ in range(5):
         api_client.post("/api/v1/auth/token/", {"email": freelancer.email, "password": "wrong-password"})
@@ -190,7 +185,9 @@ def test_token_endpoint_lock_out_answers_the_envelope(api_client, freelancer):
     response = api_client.post("/api/v1/auth/token/", {"email": freelancer.email, "password": PASSWORD})
 
     assert response["Content-Type"] == "application/json"
-    assert_envelope(response, 429, "locked_out")
+    body = assert_envelope(response, 429, "locked_out")
+    assert body["extra"] == {"retry_after_minutes": 15}
+    assert not Token.objects.exists()
 
 
 def test_token_works_for_get_me(freelancer):
@@ -549,11 +546,6 @@ def test_hourly_rate_out_of_range_is_400(freelancer, rate):
     assert FreelancerProfile.objects.get(user=freelancer).hourly_rate_cents is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the input serializer allows country='' (and the model is blank=True) but "
-    "services.freelancer_profile_update validates it with _validate_choice, so a country cannot be cleared",
-)
 def test_patch_blank_country_clears_it(freelancer):
     services.freelancer_profile_update(actor=freelancer, country="PL")
 

@@ -1,0 +1,5 @@
+"""API views: matches."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""API views: posting."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

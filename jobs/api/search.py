@@ -1,0 +1,5 @@
+"""API views: search."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

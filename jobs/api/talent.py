@@ -1,0 +1,5 @@
+"""API views: talent."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

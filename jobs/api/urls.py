@@ -1,0 +1,3 @@
+from . import matches, posting, search, talent
+
+urlpatterns = [*search.urlpatterns, *matches.urlpatterns, *talent.urlpatterns, *posting.urlpatterns]

@@ -1,0 +1,6 @@
+from .views import matches, posting, search, talent
+
+app_name = "jobs"
+
+# Order matters: fixed paths (search, feed, mine, new...) come before /jobs/<public_id>/.
+urlpatterns = [*search.urlpatterns, *matches.urlpatterns, *talent.urlpatterns, *posting.urlpatterns]

@@ -1,0 +1,1 @@
+"""HTML views of jobs, one module per area: posting, search, matches, talent."""

@@ -1,0 +1,5 @@
+"""HTML views: matches."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

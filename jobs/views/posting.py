@@ -1,0 +1,5 @@
+"""HTML views: posting."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

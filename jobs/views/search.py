@@ -1,0 +1,5 @@
+"""HTML views: search."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

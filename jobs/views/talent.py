@@ -1,0 +1,5 @@
+"""HTML views: talent."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

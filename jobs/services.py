@@ -209,18 +209,18 @@ def _validate(data: JobInput) -> dict[str, Any]:
             )
         values.update(hourly_min_cents=low, hourly_max_cents=high, fixed_budget_cents=None)
     else:
-        amount = data.fixed_budget_cents
-        if amount is None:
+        fixed = data.fixed_budget_cents
+        if fixed is None:
             raise ApplicationError(
                 "Give the fixed budget.", code="budget_required", extra={"field": "fixed_budget"}
             )
-        if not MIN_FIXED_CENTS <= amount <= MAX_FIXED_CENTS:
+        if not MIN_FIXED_CENTS <= fixed <= MAX_FIXED_CENTS:
             raise ApplicationError(
                 "A fixed budget must be between $5 and $1,000,000.",
                 code="budget_out_of_range",
                 extra={"field": "fixed_budget"},
             )
-        values.update(fixed_budget_cents=amount, hourly_min_cents=None, hourly_max_cents=None)
+        values.update(fixed_budget_cents=fixed, hourly_min_cents=None, hourly_max_cents=None)
     questions = [q.strip() for q in (data.questions or []) if q and q.strip()]
     if len(questions) > MAX_QUESTIONS:
         raise ApplicationError(
@@ -425,7 +425,7 @@ def job_remove_attachment(*, actor: User, job_id: int, attachment_id: int) -> No
     attachment = JobAttachment.objects.filter(pk=attachment_id, job=job).first()
     if attachment is None:
         raise NotFoundError("No such attachment.")
-    storage, name = attachment.file.storage, attachment.file.name
+    storage, name = attachment.file.storage, attachment.file.name or ""
     attachment.delete()
     transaction.on_commit(lambda: storage.delete(name))
 

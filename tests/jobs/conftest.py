@@ -1,0 +1,46 @@
+"""Fixtures for jobs tests: jobs are created and published through the real services."""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts.models import Skill
+from jobs import services
+from jobs.models import Job
+from jobs.services import JobInput
+from tests import factories
+
+
+def job_input(**overrides) -> JobInput:
+    """A valid fixed-price job document; override any field."""
+    skill = Skill.objects.get(name="Python")
+    values = {
+        "title": "Build a Django booking site",
+        "description": "We need a small booking website built with Django and PostgreSQL. " * 2,
+        "category_id": skill.subcategory.category_id,
+        "subcategory_id": skill.subcategory_id,
+        "skill_ids": [skill.pk],
+        "budget_type": Job.BudgetType.FIXED,
+        "fixed_budget_cents": 150_000,
+    }
+    values.update(overrides)
+    return JobInput(**values)
+
+
+def make_job(client=None, *, publish: bool = True, **overrides) -> Job:
+    client = client or factories.make_client()
+    job = services.job_create(actor=client, data=job_input(**overrides))
+    if publish:
+        job = services.job_publish(actor=client, job_id=job.pk)
+    job.refresh_from_db()
+    return job
+
+
+@pytest.fixture
+def open_job(db, client_user) -> Job:
+    return make_job(client_user)
+
+
+@pytest.fixture
+def draft_job(db, client_user) -> Job:
+    return make_job(client_user, publish=False)

@@ -46,6 +46,21 @@ OVERVIEW_MIN_CHARS = 100
 PORTFOLIO_FILE_KINDS = ("pdf", "jpeg", "png", "webp", "zip", "docx", "xlsx", "txt")
 
 
+def _queue_match_refresh(profile_id: int) -> None:
+    """After commit, ask the matching (jobs app) to rescore this freelancer.
+
+    By task name, so that accounts does not import jobs (jobs stands on accounts).
+    """
+    from celery import current_app
+
+    def send() -> None:
+        task = current_app.tasks.get("jobs.refresh_matches_for_freelancer")
+        if task is not None:
+            task.delay(profile_id)
+
+    transaction.on_commit(send)
+
+
 # --- roles ----------------------------------------------------------------------------------
 
 
@@ -284,6 +299,8 @@ def freelancer_profile_update(*, actor: User, **fields: Any) -> FreelancerProfil
         )
     if changed:
         profile.save(update_fields=[*set(changed), "updated_at"])
+        if profile.published_at:
+            _queue_match_refresh(profile.pk)
     return profile
 
 
@@ -313,6 +330,8 @@ def freelancer_profile_set_skills(*, actor: User, skill_ids: list[int]) -> Freel
     if len(skills) != len(unique_ids):
         raise ApplicationError("One of the skills does not exist.", code="invalid_skill")
     profile.skills.set(skills)
+    if profile.published_at:
+        _queue_match_refresh(profile.pk)
     return profile
 
 
@@ -376,6 +395,7 @@ def freelancer_profile_publish(*, actor: User) -> FreelancerProfile:
         profile.published_at = timezone.now()
     profile.onboarding_step = OnboardingStep.REVIEW
     profile.save(update_fields=["published_at", "onboarding_step", "updated_at"])
+    _queue_match_refresh(profile.pk)
     return profile
 
 
@@ -384,6 +404,7 @@ def freelancer_profile_unpublish(*, actor: User) -> FreelancerProfile:
     profile = _own_freelancer_profile(actor, lock=True)
     profile.published_at = None
     profile.save(update_fields=["published_at", "updated_at"])
+    _queue_match_refresh(profile.pk)
     return profile
 
 

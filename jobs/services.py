@@ -245,20 +245,28 @@ def _apply(job: Job, values: dict[str, Any]) -> dict[str, list]:
     questions = values.pop("_questions")
     changes: dict[str, list] = {}
     for name, value in values.items():
-        old = getattr(job, name)
-        if old != value:
-            changes[name] = [str(old) if old is not None else None, str(value) if value is not None else None]
+        if name in ("category", "subcategory"):  # compare ids: an unsaved job has no related rows yet
+            old_id, new_id = getattr(job, f"{name}_id"), value.pk if value is not None else None
+            if job.pk and old_id != new_id:
+                changes[name] = [old_id, new_id]
+        else:
+            old = getattr(job, name)
+            if job.pk and old != value:
+                changes[name] = [str(old) if old is not None else None, str(value) if value is not None else None]
         setattr(job, name, value)
     job.skills_text = " ".join(s.name for s in skills)[:800]
     job.save()
+    is_new = not job.events.exists()
     old_skills = sorted(job.skills.values_list("name", flat=True))
     new_skills = sorted(s.name for s in skills)
     if old_skills != new_skills:
-        changes["skills"] = [", ".join(old_skills), ", ".join(new_skills)]
+        if not is_new:
+            changes["skills"] = [", ".join(old_skills), ", ".join(new_skills)]
         job.skills.set(skills)
     old_questions = list(job.questions.values_list("text", flat=True))
     if old_questions != questions:
-        changes["questions"] = [old_questions, questions]
+        if not is_new:
+            changes["questions"] = [old_questions, questions]
         job.questions.all().delete()
         ScreeningQuestion.objects.bulk_create(
             ScreeningQuestion(job=job, text=text, position=i) for i, text in enumerate(questions)

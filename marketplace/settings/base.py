@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -135,7 +136,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "matching-nightly-refresh": {"task": "jobs.refresh_all_matches", "schedule": crontab(hour=3, minute=0)},
+    "invitations-expire": {"task": "jobs.expire_invitations", "schedule": crontab(minute=5)},
+    "saved-search-alerts": {"task": "jobs.send_saved_search_alerts", "schedule": crontab(minute="*/30")},
+}
 
 # --- auth -----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -13,6 +13,7 @@ from accounts.models import (
     User,
 )
 from accounts.selectors import profile_completeness
+from jobs.models import Job
 
 pytestmark = pytest.mark.django_db
 
@@ -35,8 +36,10 @@ def test_taxonomy_meets_the_marketplace_scale():
 
 
 def test_seed_demo_creates_people_prints_logins_and_is_idempotent():
-    output = _run(freelancers=4, clients=2)
+    output = _run(freelancers=4, clients=2, jobs=6)
     assert "Created 4 freelancers and 2 clients" in output
+    assert "Created 6 jobs" in output
+    assert Job.objects.filter(client__email__endswith="@demo.marketplace.local").count() == 6
     assert "freelancer1@demo.marketplace.local" in output
     assert "staff@demo.marketplace.local" in output
     assert "[##############################] 4/4" in output  # the progress bar finished
@@ -51,8 +54,10 @@ def test_seed_demo_creates_people_prints_logins_and_is_idempotent():
     assert User.objects.get(email="staff@demo.marketplace.local").is_staff
 
     snapshot = sorted(FreelancerProfile.objects.values_list("user__email", "title", "hourly_rate_cents"))
-    output_again = _run(freelancers=4, clients=2)
+    output_again = _run(freelancers=4, clients=2, jobs=6)
     assert "Created 0 freelancers and 0 clients" in output_again
+    assert "Created 0 jobs" in output_again
+    assert Job.objects.count() == 6
     assert (
         sorted(FreelancerProfile.objects.values_list("user__email", "title", "hourly_rate_cents")) == snapshot
     )
@@ -60,12 +65,12 @@ def test_seed_demo_creates_people_prints_logins_and_is_idempotent():
 
 
 def test_seed_demo_is_deterministic_for_a_seed(django_db_blocker):
-    _run(freelancers=3, clients=1, seed=7)
+    _run(freelancers=3, clients=1, seed=7, jobs=0)
     first = sorted(
         FreelancerProfile.objects.values_list("user__email", "title", "hourly_rate_cents", "country")
     )
     User.objects.filter(email__endswith="@demo.marketplace.local").delete()
-    _run(freelancers=3, clients=1, seed=7)
+    _run(freelancers=3, clients=1, seed=7, jobs=0)
     second = sorted(
         FreelancerProfile.objects.values_list("user__email", "title", "hourly_rate_cents", "country")
     )

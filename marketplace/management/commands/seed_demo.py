@@ -1,4 +1,5 @@
-"""``manage.py seed_demo``: the taxonomy, skill tests, 30 freelancers, 10 clients, a staff user.
+"""``manage.py seed_demo``: the taxonomy, skill tests, 30 freelancers, 10 clients, a staff user,
+200 jobs with invitations and saved searches.
 
 Idempotent and deterministic: the same seed gives the same people, and running it twice
 changes nothing. People are built through the real services, as a user would.
@@ -86,8 +87,9 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument("--freelancers", type=int, default=30)
         parser.add_argument("--clients", type=int, default=10)
+        parser.add_argument("--jobs", type=int, default=200)
 
-    def handle(self, *args, seed: int, freelancers: int, clients: int, **options):
+    def handle(self, *args, seed: int, freelancers: int, clients: int, jobs: int = 200, **options):
         rng = random.Random(seed)
         out = self.stdout
         with transaction.atomic():
@@ -119,6 +121,25 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Created {created_f} freelancers and {created_c} clients (existing ones were left as they were)."
             )
+        )
+        from jobs.seeding import seed_jobs
+
+        demo = "@demo.marketplace.local"
+        demo_clients = list(
+            User.objects.filter(email__startswith="client", email__endswith=demo).order_by("pk")
+        )
+        demo_freelancers = list(
+            User.objects.filter(email__startswith="freelancer", email__endswith=demo).order_by("pk")
+        )
+        created_j = seed_jobs(
+            rng=random.Random(seed + 1),
+            clients=demo_clients,
+            freelancers=demo_freelancers,
+            count=jobs,
+            stream=out,
+        )
+        out.write(
+            self.style.SUCCESS(f"Created {created_j} jobs (clients that already had jobs were skipped).")
         )
         out.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
         out.write(f"  staff (admin at /admin/): {STAFF_EMAIL}")

@@ -1,11 +1,14 @@
-"""`make bench`: seed data, serve it as deployed (gunicorn), load it with wrk, write figures.
+"""`make bench`: seed the large data set, serve it as deployed (gunicorn), load it with wrk.
 
-Every figure is reported next to floors measured in the same run: a bare Django view
-returning a small JSON (the framework's ceiling on this machine) and the raw SQL of the
-page's main query (the database's). Results: bench/results/latest.json and latest.md.
+Every figure sits next to floors measured in the same run: a bare Django view returning a
+small JSON (the framework's ceiling on this machine) and the raw SQL of the search (the
+database's). Results: bench/results/latest.json and latest.md (plus matching.json from
+bench/matching.py when it has been run).
 
-Uses DATABASE_URL when set (PostgreSQL, as deployed); otherwise a SQLite file under
-bench/results/. Needs `wrk` (Debian package `wrk`; the script installs it when it can).
+Needs PostgreSQL (DATABASE_URL; default postgres://postgres@127.0.0.1:5432/marketplace_bench)
+and `wrk` (Debian package; installed when missing and possible). Sizes: BENCH_JOBS (100,000),
+BENCH_FREELANCERS (20,000), BENCH_CLIENTS (5,000); load: BENCH_DURATION (10s),
+BENCH_CONNECTIONS (16).
 """
 
 from __future__ import annotations
@@ -26,7 +29,11 @@ RESULTS = ROOT / "bench" / "results"
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
 DURATION = os.environ.get("BENCH_DURATION", "10s")
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
-FREELANCERS = int(os.environ.get("BENCH_FREELANCERS", "2000"))
+SIZES = {
+    "jobs": int(os.environ.get("BENCH_JOBS", "100000")),
+    "freelancers": int(os.environ.get("BENCH_FREELANCERS", "20000")),
+    "clients": int(os.environ.get("BENCH_CLIENTS", "5000")),
+}
 
 
 def log(text: str) -> None:
@@ -47,36 +54,77 @@ def ensure_wrk() -> str:
 
 def env() -> dict[str, str]:
     e = dict(os.environ)
-    e.setdefault("DATABASE_URL", f"sqlite:///{RESULTS / 'bench.sqlite3'}")
+    e.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/marketplace_bench")
     e["DJANGO_SETTINGS_MODULE"] = "marketplace.settings.production"
     e.setdefault("SECRET_KEY", "bench-only-" + "k" * 50)
     e["ALLOWED_HOSTS"] = "127.0.0.1,localhost"
     e["SECURE_SSL_REDIRECT"] = "False"
     e["LOG_LEVEL"] = "WARNING"
+    e["PYTHONPATH"] = str(ROOT)
     return e
 
 
-def manage(*args: str) -> None:
-    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env(), check=True)
+def django_py(code: str) -> str:
+    """Run ``code`` inside Django (production settings) and return its last stdout line."""
+    result = subprocess.run(
+        [sys.executable, "-c", "import django;django.setup()\n" + code],
+        cwd=ROOT,
+        env=env(),
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(result.stderr[-3000:])
+    return result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
 
 
-def seed() -> None:
-    log(f"--- seeding: demo data plus {FREELANCERS} freelancers (idempotent)")
-    manage("migrate", "--noinput", "-v0")
-    manage("collectstatic", "--noinput", "-v0")
-    manage("seed_demo", "--freelancers", str(FREELANCERS), "--clients", "10")
-    # fresh planner statistics after the bulk load, as autovacuum would give a live site
+def ensure_database() -> None:
+    url = env()["DATABASE_URL"]
+    if url.startswith("postgres"):
+        name = url.rsplit("/", 1)[1]
+        admin = url.rsplit("/", 1)[0] + "/postgres"
+        subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], capture_output=True)
+
+
+def seed() -> dict:
+    log("--- migrate, collectstatic")
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env(), check=True
+    )
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env(), check=True
+    )
+    log(f"--- seeding {SIZES} with bulk inserts (idempotent)")
     subprocess.run(
         [
             sys.executable,
             "-c",
-            "import django;django.setup();from django.db import connection as c;"
-            "c.vendor == 'postgresql' and c.cursor().execute('ANALYZE')",
+            "import django;django.setup();import sys;sys.path.insert(0,'bench');"
+            "from seed_large import seed_large;"
+            f"print(seed_large(jobs={SIZES['jobs']}, freelancers={SIZES['freelancers']}, clients={SIZES['clients']}))",
         ],
         cwd=ROOT,
         env=env(),
         check=True,
     )
+    # A freelancer to browse as: matches materialised, a session for wrk's Cookie header.
+    out = django_py(
+        "import json\n"
+        "from django.contrib.sessions.backends.db import SessionStore\n"
+        "from django.contrib.auth import SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY\n"
+        "from accounts.models import FreelancerProfile\n"
+        "from jobs.models import Job\n"
+        "from jobs import matching\n"
+        "p = FreelancerProfile.objects.filter(user__email__endswith='@bench.marketplace.local').order_by('pk').first()\n"
+        "n = matching.refresh_for_freelancer(profile_id=p.pk)\n"
+        "s = SessionStore(); s[SESSION_KEY] = str(p.user.pk);"
+        "s[BACKEND_SESSION_KEY] = 'django.contrib.auth.backends.ModelBackend';"
+        "s[HASH_SESSION_KEY] = p.user.get_session_auth_hash(); s.create()\n"
+        "job = Job.objects.filter(status='open').order_by('-published_at').first()\n"
+        "print(json.dumps({'session': s.session_key, 'matches': n, 'job': job.public_id,"
+        " 'freelancer': p.public_id}))"
+    )
+    return json.loads(out)
 
 
 def wait_for_port(port: int, timeout: float = 30) -> None:
@@ -89,83 +137,88 @@ def wait_for_port(port: int, timeout: float = 30) -> None:
     raise RuntimeError(f"server did not listen on {port}")
 
 
-def wrk(wrk_bin: str, path: str) -> dict:
+def wrk(wrk_bin: str, path: str, cookie: str | None) -> dict:
+    cmd = [wrk_bin, "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "-s", str(ROOT / "bench" / "latency.lua")]
+    if cookie:
+        cmd += ["-H", f"Cookie: sessionid={cookie}"]
     out = subprocess.run(
-        [wrk_bin, "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency", f"http://127.0.0.1:{PORT}{path}"],
-        capture_output=True,
-        text=True,
-        check=True,
+        [*cmd, f"http://127.0.0.1:{PORT}{path}"], capture_output=True, text=True, check=True
     ).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    lat = {}
-    for pct in ("50", "75", "90", "99"):
-        m = re.search(rf"\s{pct}%\s+([\d.]+)(us|ms|s)", out)
-        value, unit = float(m.group(1)), m.group(2)
-        lat[f"p{pct}_ms"] = round(value / 1000 if unit == "us" else value * 1000 if unit == "s" else value, 2)
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return {"path": path, "requests_per_s": rps, **lat, "errors": int(non2xx.group(1)) if non2xx else 0}
+    values = dict(re.findall(r"^([A-Z0-9_]+) (\d+)$", out, flags=re.M))
+    reqs, micros = int(values["REQS"]), int(values["DURATION_US"])
+    return {
+        "path": path,
+        "requests_per_s": round(reqs / (micros / 1e6), 1),
+        "p50_ms": round(int(values["P50_US"]) / 1000, 2),
+        "p95_ms": round(int(values["P95_US"]) / 1000, 2),
+        "p99_ms": round(int(values["P99_US"]) / 1000, 2),
+        "non_2xx": int(values["NON2XX"]),
+        "socket_errors": int(values["SOCKET_ERRORS"]),
+    }
 
 
-def sql_floor(public_id: str) -> dict:
-    """Time the raw SQL of the list page's main query, in-process, as a database floor."""
-    code = """
-import time, django, json
-django.setup()
-from django.db import connection
-from accounts.selectors import freelancer_list_visible
-qs = freelancer_list_visible(viewer=None)[:12]
-sql, params = qs.query.sql_with_params()
-with connection.cursor() as c:
-    for _ in range(20): c.execute(sql, params); c.fetchall()
-    n = 300; t = time.perf_counter()
-    for _ in range(n): c.execute(sql, params); c.fetchall()
-    per = (time.perf_counter() - t) / n * 1000
-print(json.dumps({"list_query_ms": round(per, 3), "vendor": connection.vendor}))
-"""
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env(), capture_output=True, text=True, check=True
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+def sql_floor() -> dict:
+    """The search's own SQL timed in-process: what the database alone costs per page."""
+    return json.loads(
+        django_py(
+            "import json, time\n"
+            "from django.db import connection\n"
+            "from jobs.selectors import job_search\n"
+            "out = {}\n"
+            "for label, params in [('keyword', {'q': 'python'}), ('newest', {'sort': 'newest'})]:\n"
+            "    page = job_search(params=params, viewer=None)\n"
+            "    qs = getattr(page, 'queryset', page)\n"
+            "    sql, args = qs[:20].query.sql_with_params() if hasattr(qs, 'query') else (None, None)\n"
+            "    if sql is None: continue\n"
+            "    with connection.cursor() as c:\n"
+            "        for _ in range(5): c.execute(sql, args); c.fetchall()\n"
+            "        t = time.perf_counter()\n"
+            "        for _ in range(50): c.execute(sql, args); c.fetchall()\n"
+            "        out[label + '_ms'] = round((time.perf_counter() - t) / 50 * 1000, 3)\n"
+            "print(json.dumps(out))"
+        )
+        or "{}"
+    )
 
 
-def query_counts(public_id: str) -> dict:
-    code = f"""
-import django, json
-django.setup()
-from django.test import Client
-from django.test.utils import CaptureQueriesContext
-from django.db import connection
-c = Client(HTTP_HOST="127.0.0.1")
-out = {{}}
-for path in ["/freelancers/", "/freelancers/?page=3", "/freelancers/{public_id}/", "/api/v1/freelancers/"]:
-    with CaptureQueriesContext(connection) as q:
-        r = c.get(path, secure=True)
-    out[path] = {{"status": r.status_code, "queries": len(q)}}
-print(json.dumps(out))
-"""
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env(), capture_output=True, text=True, check=True
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+def query_counts(paths: list[str], cookie: str | None) -> dict:
+    code = (
+        "import json\n"
+        "from django.test import Client\n"
+        "from django.test.utils import CaptureQueriesContext\n"
+        "from django.db import connection\n"
+        f"c = Client(HTTP_HOST='127.0.0.1')\n"
+        f"c.cookies['sessionid'] = {cookie!r}\n"
+        "out = {}\n"
+        f"for path in {paths!r}:\n"
+        "    with CaptureQueriesContext(connection) as q:\n"
+        "        r = c.get(path, secure=True)\n"
+        "    out[path] = {'status': r.status_code, 'queries': len(q)}\n"
+        "print(json.dumps(out))"
+    )
+    return json.loads(django_py(code))
 
 
 def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     wrk_bin = ensure_wrk()
-    seed()
-    public_id = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import django;django.setup();from accounts.models import FreelancerProfile as F;"
-            "print(F.objects.filter(published_at__isnull=False).order_by('pk').values_list('public_id',flat=True)[0])",
-        ],
-        cwd=ROOT,
-        env=env(),
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    ensure_database()
+    ctx = seed()
+    targets = [
+        ("floor: bare view", "/bench/bare/", False),
+        ("search page: keyword", "/jobs/search/?q=python", False),
+        (
+            "search page: keyword + filters",
+            "/jobs/search/?q=design&budget_type=fixed&experience_level=expert",
+            False,
+        ),
+        ("search page: newest first", "/jobs/search/?sort=newest", False),
+        ("search API: keyword", "/api/v1/jobs/?q=python", False),
+        ("search API: newest first", "/api/v1/jobs/?sort=newest", False),
+        ("job detail", f"/jobs/{ctx['job']}/", False),
+        ("matches feed", "/jobs/feed/", True),
+        ("freelancer profile", f"/freelancers/{ctx['freelancer']}/", False),
+    ]
     log(f"--- serving with gunicorn (2 sync workers) on 127.0.0.1:{PORT}")
     server = subprocess.Popen(
         [
@@ -183,65 +236,68 @@ def main() -> None:
         cwd=ROOT,
         env=env(),
     )
+    rows = []
     try:
         wait_for_port(PORT)
-        targets = [
-            ("floor: bare view", "/bench/bare/"),
-            ("freelancer list page", "/freelancers/"),
-            ("freelancer profile page", f"/freelancers/{public_id}/"),
-            ("freelancer list API", "/api/v1/freelancers/"),
-        ]
-        rows = []
-        for label, path in targets:
+        for label, path, auth in targets:
             log(f"--- wrk {DURATION} x {CONNECTIONS} connections: {label}")
+            cookie = ctx["session"] if auth else None
             subprocess.run(
-                [wrk_bin, "-t1", "-c2", "-d2s", f"http://127.0.0.1:{PORT}{path}"],
+                [
+                    wrk_bin,
+                    "-t1",
+                    "-c2",
+                    "-d2s",
+                    f"http://127.0.0.1:{PORT}{path}",
+                    *(["-H", f"Cookie: sessionid={cookie}"] if cookie else []),
+                ],
                 capture_output=True,
                 check=True,
             )  # warm-up
-            rows.append({"label": label, **wrk(wrk_bin, path)})
+            rows.append({"label": label, **wrk(wrk_bin, path, cookie)})
     finally:
         server.terminate()
         server.wait(timeout=20)
     floor = rows[0]["requests_per_s"]
     for row in rows:
         row["share_of_floor"] = round(row["requests_per_s"] / floor, 3) if floor else None
+    counts = query_counts([path for _, path, _ in targets[1:]], ctx["session"])
+    for row in rows[1:]:
+        row["sql_queries"] = counts.get(row["path"], {}).get("queries")
     result = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "setup": {
-            "server": "gunicorn, 2 sync workers",
+            "server": "gunicorn, 2 sync workers (HTTP as deployed)",
             "load": f"wrk -t2 -c{CONNECTIONS} -d{DURATION}",
-            "database": env()["DATABASE_URL"].split(":")[0],
-            "freelancers": FREELANCERS,
+            "database": "postgresql" if env()["DATABASE_URL"].startswith("postgres") else "sqlite",
+            **SIZES,
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+            "bench_freelancer_matches": ctx["matches"],
         },
+        "targets": {"search_p95_ms": 50, "search_share_of_floor": 0.4},
         "http": rows,
-        "sql_floor": sql_floor(public_id),
-        "queries_per_request": query_counts(public_id),
+        "sql_floor": sql_floor(),
     }
     (RESULTS / "latest.json").write_text(json.dumps(result, indent=2))
+    s = result["setup"]
     lines = [
-        f"Benchmark {result['when']} ({result['setup']['machine']}; {result['setup']['server']}; "
-        f"{result['setup']['load']}; {result['setup']['database']}, {FREELANCERS} freelancers)",
+        f"Benchmark {result['when']}: {s['machine']}; {s['server']}; {s['load']}; {s['database']} with "
+        f"{s['jobs']:,} jobs, {s['freelancers']:,} freelancers, {s['clients']:,} clients.",
         "",
-        "| target | req/s | share of bare-view floor | p50 ms | p90 ms | p99 ms | non-2xx |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| target | req/s | share of bare-view floor | p50 ms | p95 ms | p99 ms | SQL queries | non-2xx |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:
         lines.append(
-            f"| {row['label']} | {row['requests_per_s']:.0f} | {row['share_of_floor']:.0%} | "
-            f"{row['p50_ms']} | {row['p90_ms']} | {row['p99_ms']} | {row['errors']} |"
+            f"| {row['label']} | {row['requests_per_s']:.0f} | {row['share_of_floor']:.0%} | {row['p50_ms']} | "
+            f"{row['p95_ms']} | {row['p99_ms']} | {row.get('sql_queries', '-')} | {row['non_2xx']} |"
         )
+    floor_sql = result["sql_floor"]
     lines += [
         "",
-        f"SQL floor: the list page's main query alone takes {result['sql_floor']['list_query_ms']} ms "
-        f"({result['sql_floor']['vendor']}).",
-        "",
-        "| page | SQL queries |",
-        "| --- | ---: |",
+        "SQL floor (the search selector's SQL alone, in-process): "
+        + ", ".join(f"{k.removesuffix('_ms')} {v} ms" for k, v in floor_sql.items()),
     ]
-    for path, info in result["queries_per_request"].items():
-        lines.append(f"| {path} | {info['queries']} |")
     (RESULTS / "latest.md").write_text("\n".join(lines) + "\n")
     log("\n".join(lines))
 

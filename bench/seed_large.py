@@ -176,7 +176,11 @@ def seed_large(
         with transaction.atomic():
             Job.objects.bulk_create(rows, batch_size=BATCH)
             job_skills.objects.bulk_create(
-                [job_skills(job_id=j.pk, skill_id=s.pk) for j, chosen in zip(rows, picks, strict=True) for s in chosen],
+                [
+                    job_skills(job_id=j.pk, skill_id=s.pk)
+                    for j, chosen in zip(rows, picks, strict=True)
+                    for s in chosen
+                ],
                 batch_size=5000,
                 ignore_conflicts=True,
             )

@@ -342,6 +342,11 @@ def job_update(*, actor: User, job_id: int, data: JobInput) -> Job:
 def job_publish(*, actor: User, job_id: int) -> Job:
     profile = _require_client(actor)
     job = _own_job_for_update(actor, job_id)
+    if job.status != Job.Status.DRAFT:
+        raise ApplicationError(
+            "Only a draft can be published; a closed job is reopened instead.", code="illegal_transition",
+            extra={"from": job.status, "to": Job.Status.OPEN},
+        )
     _transition(job, to=Job.Status.OPEN, actor=actor, kind=JobEvent.Kind.PUBLISHED)
     job.published_at = timezone.now()
     job.client_country = str(profile.country or "")
@@ -372,9 +377,14 @@ def job_reopen(*, actor: User, job_id: int) -> Job:
     """Reopen a job closed less than 30 days ago."""
     _require_client(actor)
     job = _own_job_for_update(actor, job_id)
+    if job.status != Job.Status.CLOSED:
+        raise ApplicationError(
+            f"Only a closed job can be reopened; this one is {job.get_status_display().lower()}.",
+            code="illegal_transition",
+            extra={"from": job.status, "to": Job.Status.OPEN},
+        )
     if (
-        job.status == Job.Status.CLOSED
-        and job.closed_at
+        job.closed_at
         and timezone.now() > job.closed_at + timedelta(days=REOPEN_DAYS)
     ):
         raise ApplicationError(
@@ -461,13 +471,23 @@ def job_flag(*, actor: User, job_id: int, reason: str, note: str = "") -> JobFla
     return flag
 
 
+@transaction.atomic
+def job_flags_mark_reviewed(*, actor: User, flag_ids: list[int]) -> int:
+    """Staff mark flags as handled. Returns how many changed."""
+    if not actor.is_staff:
+        raise PermissionDeniedError("Only staff can review flags.")
+    return JobFlag.objects.filter(pk__in=flag_ids, reviewed_at__isnull=True).update(reviewed_at=timezone.now())
+
+
 # --- saved jobs and searches -------------------------------------------------------------------
 
 
 @transaction.atomic
 def job_save(*, actor: User, job_id: int) -> SavedJob:
+    from .selectors import job_visible_q
+
     _require_can_act(actor)
-    job = Job.objects.filter(pk=job_id, status=Job.Status.OPEN).first()
+    job = Job.objects.filter(job_visible_q(actor), pk=job_id, status=Job.Status.OPEN).first()
     if job is None:
         raise NotFoundError("No such job.")
     saved, _ = SavedJob.objects.get_or_create(user=actor, job=job)
@@ -584,20 +604,27 @@ def _move_invitation(invitation: Invitation, to: str) -> None:
     invitation.responded_at = timezone.now()
 
 
-@transaction.atomic
 def invitation_accept(*, actor: User, invitation_id: int) -> Invitation:
-    """The freelancer accepts; they go on to write a proposal (free of Connects)."""
+    """The freelancer accepts; they go on to write a proposal (free of Connects).
+
+    An invitation found past its date (or on a job no longer open) is marked expired in its
+    own transaction, so the mark survives the error the caller gets.
+    """
     _require_can_act(actor)
-    invitation = _invitation_for_freelancer(actor, invitation_id)
-    if invitation.status == Invitation.Status.PENDING and (
-        invitation.expires_at <= timezone.now() or invitation.job.status != Job.Status.OPEN
-    ):
-        _move_invitation(invitation, Invitation.Status.EXPIRED)
-        invitation.save(update_fields=["status", "responded_at"])
+    with transaction.atomic():
+        invitation = _invitation_for_freelancer(actor, invitation_id)
+        expired = invitation.status == Invitation.Status.PENDING and (
+            invitation.expires_at <= timezone.now() or invitation.job.status != Job.Status.OPEN
+        )
+        if expired:
+            _move_invitation(invitation, Invitation.Status.EXPIRED)
+            invitation.save(update_fields=["status", "responded_at"])
+        else:
+            _move_invitation(invitation, Invitation.Status.ACCEPTED)
+            invitation.save(update_fields=["status", "responded_at"])
+            Job.objects.filter(pk=invitation.job_id).update(interviewing_count=F("interviewing_count") + 1)
+    if expired:
         raise ApplicationError("This invitation has expired.", code="invitation_expired")
-    _move_invitation(invitation, Invitation.Status.ACCEPTED)
-    invitation.save(update_fields=["status", "responded_at"])
-    Job.objects.filter(pk=invitation.job_id).update(interviewing_count=F("interviewing_count") + 1)
     return invitation
 
 

@@ -2,7 +2,11 @@ from django.apps import AppConfig
 
 
 class MessagingConfig(AppConfig):
-    """Conversations on any subject, realtime messages, attachments and notifications."""
+    """Conversations on any subject, realtime messages, attachments and notifications.
+
+    Stands on ``accounts`` only; other apps open conversations, post system messages and
+    notify people through ``messaging.services``.
+    """
 
     name = "messaging"
     default_auto_field = "django.db.models.BigAutoField"

@@ -1,5 +1,190 @@
-"""API views: search."""
+"""API views: the job search, saved jobs and saved searches. Thin: parse, call a selector or
+a service, serialise. Errors answer the ``{"message", "code", "extra"}`` envelope."""
 
-from django.urls import URLPattern
+from __future__ import annotations
 
-urlpatterns: list[URLPattern] = []
+from typing import cast
+
+import django_filters
+from django.db.models import QuerySet
+from django.urls import URLPattern, path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.serializers import ErrorSerializer
+from accounts.models import User
+from accounts.permissions import NotSuspended
+
+from .. import selectors, services
+from ..filters import JobFilter
+from ..models import SavedJob, SavedSearch
+from . import serializers as s
+
+
+def _me(request: Request) -> User:
+    """The caller, on views whose permission classes already require authentication."""
+    return cast(User, request.user)
+
+
+def _filter_parameters() -> list[OpenApiParameter]:
+    """The search's query parameters, described from ``JobFilter`` itself."""
+    out = []
+    for name, filter_ in JobFilter.base_filters.items():
+        many = isinstance(
+            filter_, django_filters.MultipleChoiceFilter | django_filters.ModelMultipleChoiceFilter
+        )
+        if isinstance(filter_, django_filters.ModelChoiceFilter | django_filters.ModelMultipleChoiceFilter):
+            kind = OpenApiTypes.INT
+        elif isinstance(filter_, django_filters.NumberFilter):
+            kind = OpenApiTypes.DECIMAL
+        elif isinstance(filter_, django_filters.BooleanFilter):
+            kind = OpenApiTypes.BOOL
+        else:
+            kind = OpenApiTypes.STR
+        choices = filter_.extra.get("choices")
+        enum = None
+        if choices is not None and name != "location":
+            enum = [str(value) for value, _label in (choices() if callable(choices) else choices)]
+        description = str(filter_.label or name)
+        if name == "location":
+            description += " (ISO 3166 country codes)"
+        if many:
+            description += " (repeat the parameter for several values)"
+        out.append(OpenApiParameter(name, kind, many=many, enum=enum, description=description))
+    out += [
+        OpenApiParameter(
+            "cursor", OpenApiTypes.STR, description="From the `next` link of the previous page."
+        ),
+        OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to 50, default 20."),
+    ]
+    return out
+
+
+class JobSearchApi(APIView):
+    """Search open jobs: keyword (typo-tolerant on PostgreSQL) and filters, keyset-paginated."""
+
+    permission_classes = [AllowAny, NotSuspended]
+
+    @extend_schema(
+        parameters=_filter_parameters(), responses={200: s.JobSearchPageSerializer, 400: ErrorSerializer}
+    )
+    def get(self, request: Request) -> Response:
+        paging = s.SearchPageParamsSerializer(data=request.query_params)
+        paging.is_valid(raise_exception=True)
+        page = selectors.job_search_page(
+            params=request.query_params,
+            viewer=request.user,
+            cursor=paging.validated_data.get("cursor") or None,
+            page_size=paging.validated_data["page_size"],
+        )
+        next_url = None
+        if page.next_cursor:
+            query = request.query_params.copy()
+            query["cursor"] = page.next_cursor
+            next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+        data = {
+            "next": next_url,
+            "count": page.count,
+            "count_capped": page.count_capped,
+            "match": page.step,
+            "results": s.JobListSerializer(page.jobs, many=True).data,
+        }
+        return Response(data)
+
+
+class NewestFirstPagination(CursorPagination):
+    ordering = ("-created_at", "-id")
+    page_size = 20
+
+
+class SavedJobListApi(generics.GenericAPIView):
+    """The caller's saved jobs (newest saved first); POST saves one."""
+
+    permission_classes = [IsAuthenticated, NotSuspended]
+    serializer_class = s.SavedJobSerializer
+    pagination_class = NewestFirstPagination
+    filter_backends: list = []
+
+    def get_queryset(self) -> QuerySet[SavedJob]:
+        return selectors.saved_jobs_for_user(user=_me(self.request))
+
+    @extend_schema(responses={200: s.SavedJobSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.SavedJobSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=s.SavedJobInputSerializer,
+        responses={201: s.SavedJobSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        data = s.SavedJobInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = selectors.job_for_save(public_id=data.validated_data["job"], viewer=_me(request))
+        saved = services.job_save(actor=_me(request), job_id=job.pk)
+        saved = self.get_queryset().get(pk=saved.pk)
+        return Response(s.SavedJobSerializer(saved).data, status=status.HTTP_201_CREATED)
+
+
+class SavedJobDeleteApi(APIView):
+    permission_classes = [IsAuthenticated, NotSuspended]
+
+    @extend_schema(responses={204: None, 404: ErrorSerializer})
+    def delete(self, request: Request, public_id: str) -> Response:
+        job = selectors.job_for_save(public_id=public_id, viewer=_me(request))
+        services.job_unsave(actor=_me(request), job_id=job.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SavedSearchListApi(generics.GenericAPIView):
+    """The caller's saved searches; POST saves one (the same parameters as the search)."""
+
+    permission_classes = [IsAuthenticated, NotSuspended]
+    serializer_class = s.SavedSearchSerializer
+    pagination_class = NewestFirstPagination
+    filter_backends: list = []
+
+    def get_queryset(self) -> QuerySet[SavedSearch]:
+        return selectors.saved_searches_for_user(user=_me(self.request))
+
+    @extend_schema(responses={200: s.SavedSearchSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.SavedSearchSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=s.SavedSearchInputSerializer,
+        responses={201: s.SavedSearchSerializer, 400: ErrorSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        data = s.SavedSearchInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        search = services.saved_search_create(actor=_me(request), **data.validated_data)
+        return Response(s.SavedSearchSerializer(search).data, status=status.HTTP_201_CREATED)
+
+
+class SavedSearchDeleteApi(APIView):
+    permission_classes = [IsAuthenticated, NotSuspended]
+
+    @extend_schema(responses={204: None, 404: ErrorSerializer})
+    def delete(self, request: Request, search_id: int) -> Response:
+        services.saved_search_delete(actor=_me(request), search_id=search_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# Before the posting area's /jobs/<public_id>/: these fixed paths must win.
+urlpatterns: list[URLPattern] = [
+    path("jobs/", JobSearchApi.as_view(), name="api_jobs_search"),
+    path("jobs/saved/", SavedJobListApi.as_view(), name="api_jobs_saved"),
+    path("jobs/saved/<str:public_id>/", SavedJobDeleteApi.as_view(), name="api_jobs_saved_delete"),
+    path("jobs/searches/", SavedSearchListApi.as_view(), name="api_jobs_saved_searches"),
+    path(
+        "jobs/searches/<int:search_id>/", SavedSearchDeleteApi.as_view(), name="api_jobs_saved_search_delete"
+    ),
+]

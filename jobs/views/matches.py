@@ -1,5 +1,124 @@
-"""HTML views: matches."""
+"""HTML views: the freelancer's job feed ("Best matches", "Most recent") and "Not interested"."""
 
-from django.urls import URLPattern
+from __future__ import annotations
 
-urlpatterns: list[URLPattern] = []
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import URLPattern, path, reverse
+from django.views.decorators.http import require_POST
+
+from accounts.models import FreelancerProfile
+from marketplace.errors import ApplicationError, PermissionDeniedError
+from marketplace.types import AuthedRequest
+
+from .. import matching
+from ..models import Job, MatchDismissal
+
+TABS = {"best": "Best matches", "recent": "Most recent"}
+PAGE_SIZE = 20
+
+
+class DismissForm(forms.Form):
+    reason = forms.ChoiceField(
+        label="Why not?", choices=[("", "Choose a reason"), *MatchDismissal.Reason.choices]
+    )
+    tab = forms.ChoiceField(choices=[(key, key) for key in TABS], required=False, widget=forms.HiddenInput)
+
+
+def _own_profile(request: AuthedRequest) -> FreelancerProfile:
+    profile = FreelancerProfile.objects.select_related("category").filter(user=request.user).first()
+    if profile is None:
+        raise PermissionDeniedError(
+            "Switch to freelancing to see jobs matched to you.", code="not_freelancer"
+        )
+    return profile
+
+
+def _profile_gaps(profile: FreelancerProfile) -> list[dict[str, str]]:
+    """What stops matching for this freelancer, each with the onboarding step that fixes it."""
+    gaps = []
+    if not profile.category_id or not profile.skills.exists():
+        gaps.append({"label": "Choose your category and skills", "step": "about"})
+    if not profile.hourly_rate_cents:
+        gaps.append({"label": "Set your hourly rate", "step": "rate"})
+    if len(profile.overview or "") < 100:
+        gaps.append({"label": "Describe your work in an overview", "step": "overview"})
+    if profile.published_at is None:
+        gaps.append({"label": "Publish your profile", "step": "review"})
+    return gaps
+
+
+def _is_htmx(request: AuthedRequest) -> bool:
+    """An htmx request for part of the page (not a boosted navigation or history restore)."""
+    htmx: Any = getattr(request, "htmx", None)  # set by django_htmx's middleware
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def _feed_url(tab: str) -> str:
+    url = reverse("jobs:feed")
+    return f"{url}?tab={tab}" if tab != "best" else url
+
+
+@login_required
+def feed(request: AuthedRequest) -> HttpResponse:
+    profile = _own_profile(request)
+    tab = request.GET.get("tab", "best")
+    if tab not in TABS:
+        tab = "best"
+    cursor = request.GET.get("cursor") or None
+    select = matching.feed_most_recent if tab == "recent" else matching.feed_best_matches
+    try:
+        page = select(profile=profile, cursor=cursor, limit=PAGE_SIZE)
+    except matching.InvalidCursorError as error:
+        messages.warning(request, error.message)
+        return redirect(_feed_url(tab))
+    context = {
+        "tab": tab,
+        "tabs": [{"key": key, "label": label, "url": _feed_url(key)} for key, label in TABS.items()],
+        "page": page,
+        "next_url": f"{reverse('jobs:feed')}?tab={tab}&cursor={page.next_cursor}" if page.next_cursor else "",
+        "dismiss_form": DismissForm(initial={"tab": tab}),
+        "gaps": _profile_gaps(profile) if not page.items and not cursor else [],
+    }
+    if _is_htmx(request) and cursor:  # "Show more": only the next cards and the next button
+        return render(request, "jobs/matches/feed_items.html", context)
+    return render(request, "jobs/matches/feed.html", context)
+
+
+@login_required
+@require_POST
+def dismiss(request: AuthedRequest, public_id: str) -> HttpResponse:
+    job = get_object_or_404(Job.objects.only("id", "title"), public_id=public_id)
+    form = DismissForm(request.POST)
+    tab = form.data.get("tab") if form.data.get("tab") in TABS else "best"
+    done = False
+    if form.is_valid():
+        try:
+            matching.match_dismiss(actor=request.user, job_id=job.pk, reason=form.cleaned_data["reason"])
+        except ApplicationError as error:
+            if error.status_code in (403, 404):
+                raise  # the error page, with its status
+            messages.error(request, error.message)
+        else:
+            done = True
+            messages.success(request, f"Hidden “{job.title}”. Your feed will show fewer jobs like it.")
+    else:
+        messages.error(request, "Choose why this job is not for you.")
+    if _is_htmx(request):
+        # the card is replaced by nothing; the message comes out of band
+        response = render(request, "jobs/matches/dismissed.html")
+        if not done:
+            response["HX-Reswap"] = "none"  # keep the card, show the error
+        return response
+    return redirect(_feed_url(str(tab)))
+
+
+urlpatterns: list[URLPattern] = [
+    path("jobs/feed/", feed, name="feed"),
+    path("jobs/feed/<str:public_id>/dismiss/", dismiss, name="dismiss"),
+]

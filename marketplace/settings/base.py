@@ -269,6 +269,16 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "InvitationStatusEnum": "jobs.models.Invitation.Status",
+        "DeclineReasonEnum": "jobs.models.Invitation.DeclineReason",
+        "ProfileVisibilityEnum": "accounts.models.Visibility",
+        "JobVisibilityEnum": "jobs.models.Job.Visibility",
+        "JobStatusEnum": "jobs.models.Job.Status",
+        "CloseReasonEnum": "jobs.models.Job.CloseReason",
+        "FlagReasonEnum": "jobs.models.JobFlag.Reason",
+        "DismissReasonEnum": "jobs.models.MatchDismissal.Reason",
+    },
 }
 
 # --- marketplace rules ----------------------------------------------------------------------
@@ -281,6 +291,8 @@ ASSESSMENT_RETAKE_DAYS = 30
 PROFILE_PHOTO_MAX_BYTES = 5 * 1024 * 1024
 PORTFOLIO_FILE_MAX_BYTES = 10 * 1024 * 1024
 SITE_NAME = "Marketplace"
+# Absolute links in emails (alerts, notifications).
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,225 @@
+"""Staff moderation of jobs: browse, search and filter jobs, read their history and flags,
+take jobs down, review flags. Jobs change only through ``jobs.services``, so the job pages
+here are read-only and the admin actions call the services."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from marketplace.errors import ApplicationError
+from marketplace.money import format_cents
+
+from . import services
+from .models import Invitation, Job, JobEvent, JobFlag, JobMatch, SavedSearch
+
+
+def _log(request: HttpRequest, obj, message: str) -> None:
+    """Record the staff action in Django's admin log too."""
+    LogEntry.objects.log_actions(
+        user_id=cast(int, request.user.pk),
+        queryset=[obj],
+        action_flag=CHANGE,
+        change_message=message,
+        single_object=True,
+    )
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Browse only: rows are written by the services, never by hand."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class JobEventInline(ReadOnlyInline):
+    model = JobEvent
+    fields = ("created_at", "kind", "from_status", "to_status", "actor", "changes")
+    readonly_fields = fields
+    ordering = ("created_at", "id")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+class JobFlagInline(ReadOnlyInline):
+    model = JobFlag
+    fields = ("created_at", "reporter", "reason", "note", "reviewed_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("reporter")
+
+
+@admin.register(Job)
+class JobAdmin(ReadOnlyAdmin):
+    list_display = (
+        "title",
+        "public_id",
+        "client_email",
+        "status",
+        "category",
+        "budget",
+        "visibility",
+        "proposals_count",
+        "open_flags",
+        "published_at",
+    )
+    list_filter = ("status", "category", "budget_type", "visibility")
+    search_fields = ("title", "public_id", "client__email")
+    list_select_related = ("client", "category")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at",)
+    exclude = ("search_vector",)
+    inlines = (JobEventInline, JobFlagInline)
+    actions = ("remove_selected",)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .defer("search_vector")
+            .annotate(open_flag_count=Count("flags", filter=Q(flags__reviewed_at__isnull=True)))
+        )
+
+    @admin.display(description="client", ordering="client__email")
+    def client_email(self, job: Job) -> str:
+        return job.client.email
+
+    @admin.display(description="budget")
+    def budget(self, job: Job) -> str:
+        if job.budget_type == Job.BudgetType.HOURLY:
+            return f"{format_cents(job.hourly_min_cents)} to {format_cents(job.hourly_max_cents)}/hr"
+        return format_cents(job.fixed_budget_cents)
+
+    @admin.display(description="open flags", ordering="open_flag_count")
+    def open_flags(self, job: Job) -> int:
+        return getattr(job, "open_flag_count", 0)
+
+    @admin.action(description="Remove selected jobs (staff)")
+    def remove_selected(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
+        removed, refused = 0, []
+        for job in queryset.order_by("pk"):
+            try:
+                services.job_remove_by_staff(
+                    actor=request.user,  # type: ignore[arg-type]
+                    job_id=job.pk,
+                    note=f"Removed from the admin by {request.user}.",
+                )
+            except ApplicationError as error:
+                refused.append(f"“{job.title}”: {error.message}")
+                continue
+            removed += 1
+            _log(request, job, "Removed by staff (cancelled).")
+        if removed:
+            self.message_user(
+                request, f"Removed {removed} job{'s' if removed != 1 else ''}.", messages.SUCCESS
+            )
+        if refused:
+            self.message_user(request, "Not removed: " + " ".join(refused), messages.ERROR)
+
+
+class ReviewedFilter(admin.SimpleListFilter):
+    title = "review"
+    parameter_name = "reviewed"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Not reviewed"), ("yes", "Reviewed")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(reviewed_at__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(reviewed_at__isnull=False)
+        return queryset
+
+
+@admin.register(JobFlag)
+class JobFlagAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "job_link", "job_status", "reporter", "reason", "note", "reviewed")
+    list_filter = (ReviewedFilter, "reason")
+    search_fields = ("job__title", "job__public_id", "reporter__email", "note")
+    list_select_related = ("job", "reporter")
+    ordering = ("reviewed_at", "-created_at")
+    actions = ("mark_reviewed",)
+
+    @admin.display(description="job", ordering="job__title")
+    def job_link(self, flag: JobFlag) -> str:
+        return format_html(
+            '<a href="{}">{}</a> (<a href="{}">page</a>)',
+            reverse("admin:jobs_job_change", args=[flag.job_id]),
+            flag.job.title,
+            reverse("jobs:detail", kwargs={"public_id": flag.job.public_id}),
+        )
+
+    @admin.display(description="job status", ordering="job__status")
+    def job_status(self, flag: JobFlag) -> str:
+        return flag.job.get_status_display()
+
+    @admin.display(description="reviewed", boolean=True, ordering="reviewed_at")
+    def reviewed(self, flag: JobFlag) -> bool:
+        return flag.reviewed_at is not None
+
+    @admin.action(description="Mark reviewed")
+    def mark_reviewed(self, request: HttpRequest, queryset: QuerySet[JobFlag]) -> None:
+        flags = list(queryset.filter(reviewed_at__isnull=True))
+        services.job_flags_mark_reviewed(actor=request.user, flag_ids=[f.pk for f in flags])
+        for flag in flags:
+            _log(request, flag, "Marked reviewed.")
+        self.message_user(
+            request, f"Marked {len(flags)} flag{'s' if len(flags) != 1 else ''} reviewed.", messages.SUCCESS
+        )
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "job", "client", "freelancer", "status", "decline_reason", "expires_at")
+    list_filter = ("status", "decline_reason")
+    search_fields = ("job__title", "job__public_id", "freelancer__email", "client__email")
+    list_select_related = ("job", "client", "freelancer")
+    ordering = ("-created_at",)
+
+
+@admin.register(SavedSearch)
+class SavedSearchAdmin(ReadOnlyAdmin):
+    list_display = ("name", "user", "query_string", "notify", "created_at", "last_notified_at")
+    list_filter = ("notify",)
+    search_fields = ("name", "user__email", "query_string")
+    list_select_related = ("user",)
+    ordering = ("-created_at",)
+
+
+@admin.register(JobMatch)
+class JobMatchAdmin(ReadOnlyAdmin):
+    list_display = ("job", "freelancer", "score", "computed_at")
+    search_fields = ("job__title", "job__public_id", "freelancer__user__email")
+    list_select_related = ("job", "freelancer__user")
+    ordering = ("-computed_at",)

@@ -1,0 +1,9 @@
+"""Websocket routes of messaging, included by ``marketplace/routing.py``."""
+
+from django.urls import path
+
+from .consumers import ChatConsumer
+
+websocket_urlpatterns = [
+    path("ws/chat/", ChatConsumer.as_asgi()),
+]

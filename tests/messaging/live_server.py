@@ -1,0 +1,63 @@
+"""``asgi_live_server``: a live server for browser tests that speaks websockets too.
+
+pytest-django's ``live_server`` is a WSGI server, so a page's websocket fails there (and the
+browser logs the failed handshake as a console error). This fixture runs uvicorn in a
+thread of the test process instead, serving the ASGI application of tests/messaging/asgi.py
+(Django for HTTP, the websocket routes behind the origin check and session auth) against
+the test database. Use it with ``pytest.mark.django_db(transaction=True)`` so the server
+thread sees what the test creates.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+
+
+@pytest.fixture
+def asgi_live_server(settings, tmp_path):
+    import uvicorn
+
+    from tests.messaging.asgi import build_application
+
+    settings.ROOT_URLCONF = "tests.messaging.urls"  # adds messaging's URLs until they are wired in
+    settings.PRIVATE_MEDIA_ROOT = str(tmp_path / "private-media")
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(build_application(), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, name="asgi-live-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+
+    class Live:
+        url = f"http://127.0.0.1:{port}"
+
+    yield Live()
+    server.should_exit = True
+    thread.join(timeout=10)
+    _close_server_connections()
+
+
+def _close_server_connections() -> None:
+    """The server's worker threads keep their database connections (CONN_MAX_AGE); end them
+    so that the test database can be dropped."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )

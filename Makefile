@@ -42,7 +42,7 @@ worker: install
 	$(BIN)/celery -A marketplace worker -l info --concurrency 2
 
 test: install
-	$(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not e2e" -n 2 $(PYTEST_ARGS)
 
 e2e: install
 	$(BIN)/pytest -m e2e tests/e2e $(PYTEST_ARGS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models
 from django.shortcuts import render
 
 from marketplace.errors import ApplicationError
@@ -173,9 +174,13 @@ class UserAdmin(DjangoUserAdmin):
         self.message_user(request, f"Reinstated {done} user(s).", messages.SUCCESS)
 
 
+HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
+
+
 class PortfolioInline(admin.StackedInline):
     model = PortfolioItem
     extra = 0
+    formfield_overrides = HTTPS_URLS
     autocomplete_fields = ("skills",)
 
 
@@ -233,6 +238,7 @@ class FreelancerProfileAdmin(admin.ModelAdmin):
 
 @admin.register(ClientProfile)
 class ClientProfileAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = (
         "user",
         "kind",

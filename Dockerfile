@@ -31,8 +31,8 @@ RUN DJANGO_SETTINGS_MODULE=marketplace.settings.production \
     DATABASE_URL=sqlite:////tmp/build.sqlite3 \
     python manage.py collectstatic --noinput \
  && rm -f /tmp/build.sqlite3 \
- && mkdir -p /app/media \
- && chown app:app /app/media
+ && mkdir -p /app/media /app/private-media \
+ && chown app:app /app/media /app/private-media
 
 # MEDIA_ROOT: the named volume mounted here starts out owned by `app` (Docker copies
 # the ownership of this directory into an empty volume on first use).

@@ -174,7 +174,7 @@ class UserAdmin(DjangoUserAdmin):
         self.message_user(request, f"Reinstated {done} user(s).", messages.SUCCESS)
 
 
-HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
+HTTPS_URLS: dict = {models.URLField: {"assume_scheme": "https"}}
 
 
 class PortfolioInline(admin.StackedInline):

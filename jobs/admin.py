@@ -11,9 +11,9 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
+from accounts.models import User
 from marketplace.errors import ApplicationError
 from marketplace.money import format_cents
 
@@ -191,7 +191,7 @@ class JobFlagAdmin(ReadOnlyAdmin):
     @admin.action(description="Mark reviewed")
     def mark_reviewed(self, request: HttpRequest, queryset: QuerySet[JobFlag]) -> None:
         flags = list(queryset.filter(reviewed_at__isnull=True))
-        services.job_flags_mark_reviewed(actor=request.user, flag_ids=[f.pk for f in flags])
+        services.job_flags_mark_reviewed(actor=cast(User, request.user), flag_ids=[f.pk for f in flags])
         for flag in flags:
             _log(request, flag, "Marked reviewed.")
         self.message_user(

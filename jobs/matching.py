@@ -32,9 +32,8 @@ from typing import Any, Final, Generic, Protocol, TypeVar
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, F, Prefetch, Q, QuerySet
-from django.db.models.expressions import Window
-from django.db.models.functions import RowNumber, Substr
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from accounts.models import ClientProfile, FreelancerProfile, Skill, User
@@ -808,19 +807,18 @@ def load_job_features(qs: QuerySet[Job], *, now: datetime) -> list[JobFeatures]:
 # --- materialisation -------------------------------------------------------------------------------
 
 
-def _kth_scores(qs: QuerySet[JobMatch], *, partition: str, k: int) -> dict[int, int]:
-    """For each ``partition`` value (freelancer_id or job_id) in ``qs``, the score of its
-    ``k``-th best row; absent when it has fewer than ``k`` rows."""
-    ranked = (
-        qs.annotate(
-            rank=Window(
-                RowNumber(), partition_by=[F(partition)], order_by=[F("score").desc(), F("id").desc()]
-            )
-        )
-        .filter(rank=k)
-        .values_list(partition, "score")
-    )
-    return dict(ranked)
+def _kth_scores(*, rows: QuerySet[JobMatch], owner: str, ids: Iterable[int], k: int) -> dict[int, int]:
+    """For each of ``ids`` (values of ``owner``, "job_id" or "freelancer_id"), the score of its
+    ``k``-th best row among ``rows``; absent when it has fewer than ``k``. A correlated
+    subquery per id, which walks the (owner, -score, -id) index and stops at the k-th row."""
+    model: Any = Job if owner == "job_id" else FreelancerProfile
+    wanted = list(ids)
+    kth = rows.filter(**{owner: OuterRef("pk")}).order_by("-score", "-id").values("score")[k - 1 : k]
+    out: dict[int, int] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = model.objects.filter(pk__in=wanted[start : start + 500]).annotate(kth=Subquery(kth))
+        out.update((pk, score) for pk, score in chunk.values_list("pk", "kth") if score is not None)
+    return out
 
 
 def _row(freelancer: FreelancerFeatures, job: JobFeatures, context: MatchContext, now: datetime) -> JobMatch:
@@ -878,10 +876,11 @@ def refresh_for_job(*, job_id: int, context: MatchContext | None = None) -> int:
     keep = {f.id: f for _, f in top_k(scored, TOP_PER_JOB)}
     if job.is_public:
         thresholds = _kth_scores(
-            JobMatch.objects.filter(freelancer_id__in=candidates_qs.values("id"), job__status=Job.Status.OPEN)
-            .exclude(job_id=job.id)
-            .filter(job__visibility=Job.Visibility.PUBLIC),
-            partition="freelancer_id",
+            rows=JobMatch.objects.filter(
+                job__status=Job.Status.OPEN, job__visibility=Job.Visibility.PUBLIC
+            ).exclude(job_id=job.id),
+            owner="freelancer_id",
+            ids=[f.id for _, f in scored if f.id not in keep],
             k=TOP_PER_FREELANCER,
         )
         for score, freelancer in scored:
@@ -922,8 +921,9 @@ def refresh_for_freelancer(*, profile_id: int, context: MatchContext | None = No
     scored = score_candidates_for_freelancer(freelancer, candidates, context)
     keep = {job.id: job for _, job in top_k(((s, j) for s, j in scored if j.is_public), TOP_PER_FREELANCER)}
     thresholds = _kth_scores(
-        JobMatch.objects.filter(job_id__in=candidates_qs.values("id")).exclude(freelancer_id=freelancer.id),
-        partition="job_id",
+        rows=JobMatch.objects.exclude(freelancer_id=freelancer.id),
+        owner="job_id",
+        ids=[j.id for _, j in scored if j.id not in keep],
         k=TOP_PER_JOB,
     )
     for score, job in scored:

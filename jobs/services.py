@@ -252,7 +252,10 @@ def _apply(job: Job, values: dict[str, Any]) -> dict[str, list]:
         else:
             old = getattr(job, name)
             if job.pk and old != value:
-                changes[name] = [str(old) if old is not None else None, str(value) if value is not None else None]
+                changes[name] = [
+                    str(old) if old is not None else None,
+                    str(value) if value is not None else None,
+                ]
         setattr(job, name, value)
     job.skills_text = " ".join(s.name for s in skills)[:800]
     job.save()
@@ -344,7 +347,8 @@ def job_publish(*, actor: User, job_id: int) -> Job:
     job = _own_job_for_update(actor, job_id)
     if job.status != Job.Status.DRAFT:
         raise ApplicationError(
-            "Only a draft can be published; a closed job is reopened instead.", code="illegal_transition",
+            "Only a draft can be published; a closed job is reopened instead.",
+            code="illegal_transition",
             extra={"from": job.status, "to": Job.Status.OPEN},
         )
     _transition(job, to=Job.Status.OPEN, actor=actor, kind=JobEvent.Kind.PUBLISHED)
@@ -383,10 +387,7 @@ def job_reopen(*, actor: User, job_id: int) -> Job:
             code="illegal_transition",
             extra={"from": job.status, "to": Job.Status.OPEN},
         )
-    if (
-        job.closed_at
-        and timezone.now() > job.closed_at + timedelta(days=REOPEN_DAYS)
-    ):
+    if job.closed_at and timezone.now() > job.closed_at + timedelta(days=REOPEN_DAYS):
         raise ApplicationError(
             f"Jobs can be reopened within {REOPEN_DAYS} days of closing; post it again instead.",
             code="reopen_window_passed",
@@ -476,7 +477,9 @@ def job_flags_mark_reviewed(*, actor: User, flag_ids: list[int]) -> int:
     """Staff mark flags as handled. Returns how many changed."""
     if not actor.is_staff:
         raise PermissionDeniedError("Only staff can review flags.")
-    return JobFlag.objects.filter(pk__in=flag_ids, reviewed_at__isnull=True).update(reviewed_at=timezone.now())
+    return JobFlag.objects.filter(pk__in=flag_ids, reviewed_at__isnull=True).update(
+        reviewed_at=timezone.now()
+    )
 
 
 # --- saved jobs and searches -------------------------------------------------------------------

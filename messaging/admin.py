@@ -6,10 +6,13 @@ services: resolving a report, joining a conversation as staff (for a dispute).
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from accounts.models import User
 from marketplace.errors import ApplicationError
 
 from . import services
@@ -48,7 +51,15 @@ class ParticipantInline(admin.TabularInline):
 
 @admin.register(Conversation)
 class ConversationAdmin(ReadOnlyAdmin):
-    list_display = ("id", "__str__", "subject_type", "subject_id", "has_contract", "last_message_seq", "updated_at")
+    list_display = (
+        "id",
+        "__str__",
+        "subject_type",
+        "subject_id",
+        "has_contract",
+        "last_message_seq",
+        "updated_at",
+    )
     list_filter = ("has_contract", "subject_type")
     search_fields = ("title", "participants__user__email")
     inlines = (ParticipantInline,)
@@ -60,7 +71,8 @@ class ConversationAdmin(ReadOnlyAdmin):
         joined = 0
         for conversation in queryset:
             try:
-                services.participant_add(actor=request.user, conversation_id=conversation.pk, user_id=request.user.pk)  # type: ignore[arg-type]
+                staff = cast(User, request.user)
+                services.participant_add(actor=staff, conversation_id=conversation.pk, user_id=staff.pk)
                 joined += 1
             except ApplicationError as error:
                 self.message_user(request, f"{conversation}: {error.message}", messages.WARNING)
@@ -87,7 +99,16 @@ class DeletedFilter(admin.SimpleListFilter):
 class MessageAdmin(ReadOnlyAdmin):
     """Flagged off-platform requests: filter by "flagged off platform: yes"."""
 
-    list_display = ("created_at", "conversation", "seq", "sender", "short_body", "flagged_off_platform", "why_flagged", "deleted_at")
+    list_display = (
+        "created_at",
+        "conversation",
+        "seq",
+        "sender",
+        "short_body",
+        "flagged_off_platform",
+        "why_flagged",
+        "deleted_at",
+    )
     list_filter = ("flagged_off_platform", DeletedFilter, "kind")
     search_fields = ("body", "sender__email")
     list_select_related = ("conversation", "sender")
@@ -120,7 +141,15 @@ class UnresolvedFilter(admin.SimpleListFilter):
 
 @admin.register(MessageReport)
 class MessageReportAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "reason", "reporter", "reported_sender", "reported_text", "resolved_at", "resolved_by")
+    list_display = (
+        "created_at",
+        "reason",
+        "reporter",
+        "reported_sender",
+        "reported_text",
+        "resolved_at",
+        "resolved_by",
+    )
     list_filter = (UnresolvedFilter, "reason")
     list_select_related = ("message__sender", "reporter", "resolved_by")
     ordering = ("resolved_at", "-created_at")
@@ -137,7 +166,7 @@ class MessageReportAdmin(ReadOnlyAdmin):
     @admin.action(description="Mark the selected reports resolved")
     def resolve(self, request: HttpRequest, queryset: QuerySet[MessageReport]) -> None:
         for report in queryset:
-            services.message_report_resolve(actor=request.user, report_id=report.pk)  # type: ignore[arg-type]
+            services.message_report_resolve(actor=cast(User, request.user), report_id=report.pk)
         self.message_user(request, f"Resolved {queryset.count()} report(s).", messages.SUCCESS)
 
 
@@ -145,9 +174,26 @@ class MessageReportAdmin(ReadOnlyAdmin):
 class AttachmentAdmin(ReadOnlyAdmin):
     """Names and sizes only: files are downloaded by participants through the chat."""
 
-    list_display = ("created_at", "original_name", "kind", "size_bytes", "uploader", "conversation", "message")
+    list_display = (
+        "created_at",
+        "original_name",
+        "kind",
+        "size_bytes",
+        "uploader",
+        "conversation",
+        "message",
+    )
     list_select_related = ("uploader", "conversation", "message")
-    fields = ("conversation", "message", "uploader", "original_name", "content_type", "kind", "size_bytes", "created_at")
+    fields = (
+        "conversation",
+        "message",
+        "uploader",
+        "original_name",
+        "content_type",
+        "kind",
+        "size_bytes",
+        "created_at",
+    )
 
 
 @admin.register(Block)

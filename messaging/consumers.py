@@ -15,7 +15,8 @@ client -> server
 
 server -> client
   {"type": "message", "event": "new" | "edited" | "deleted", "conversation": id, "seq": n, ...}
-  {"type": "subscribed", "conversation": id, "last_seq": n}   (after the resync)
+  {"type": "subscribed", "conversation": id, "last_seq": n}   (ends the answer to a subscribe:
+                                  the resynced messages, then the others' presence, then this)
   {"type": "ack", "conversation": id, "client_msg_id": "...", "seq": n, "created": bool}
   {"type": "read", "conversation": id, "user": id, "seq": n}
   {"type": "typing", "conversation": id, "user": id, "name": "..."}
@@ -67,20 +68,26 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.typing_sent: dict[int, float] = {}
         await self.channel_layer.group_add(realtime.user_group(user.pk), self.channel_name)
         await self.accept()
-        await presence.mark_online(user.pk)
+        await presence.connection_opened(user.pk)
 
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "delivered"):
             return
         await self.channel_layer.group_discard(realtime.user_group(self.user.pk), self.channel_name)
-        await presence.mark_offline(self.user.pk)
+        gone = await presence.connection_closed(self.user.pk)  # False while another tab is open
         for conversation_id in list(self.delivered):
             group = realtime.conversation_group(conversation_id)
             await self.channel_layer.group_discard(group, self.channel_name)
-            await self._group_send(
-                group,
-                {"type": "presence", "conversation": conversation_id, "user": self.user.pk, "online": False},
-            )
+            if gone:
+                await self._group_send(
+                    group,
+                    {
+                        "type": "presence",
+                        "conversation": conversation_id,
+                        "user": self.user.pk,
+                        "online": False,
+                    },
+                )
 
     # --- client frames ------------------------------------------------------------------
 
@@ -107,7 +114,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             "ping": self._on_ping,
         }.get(str(frame.get("type")))
         if handler is None:
-            await self._error("unknown_type", "Unknown frame type; use subscribe, send, read, typing or ping.")
+            await self._error(
+                "unknown_type", "Unknown frame type; use subscribe, send, read, typing or ping."
+            )
             return
         try:
             await handler(frame)
@@ -133,8 +142,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
         others = [uid for uid in members if uid != self.user.pk]
         online = await presence.online_among(others)
         for uid in others:
-            await self._send({"type": "presence", "conversation": conversation_id, "user": uid, "online": uid in online})
-        await self._send({"type": "subscribed", "conversation": conversation_id, "last_seq": self.delivered[conversation_id]})
+            await self._send(
+                {"type": "presence", "conversation": conversation_id, "user": uid, "online": uid in online}
+            )
+        await self._send(
+            {
+                "type": "subscribed",
+                "conversation": conversation_id,
+                "last_seq": self.delivered[conversation_id],
+            }
+        )
         await self._group_send(
             group, {"type": "presence", "conversation": conversation_id, "user": self.user.pk, "online": True}
         )
@@ -179,7 +196,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.typing_sent[conversation_id] = now
         await self._group_send(
             realtime.conversation_group(conversation_id),
-            {"type": "typing", "conversation": conversation_id, "user": self.user.pk, "name": self.user.display_name},
+            {
+                "type": "typing",
+                "conversation": conversation_id,
+                "user": self.user.pk,
+                "name": self.user.display_name,
+            },
         )
 
     async def _on_ping(self, frame: dict[str, Any]) -> None:
@@ -190,11 +212,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.close(code=4403)
             return
         self.user = fresh
-        if await presence.mark_online(self.user.pk):
+        if await presence.still_here(self.user.pk):
             for conversation_id in self.delivered:
                 await self._group_send(
                     realtime.conversation_group(conversation_id),
-                    {"type": "presence", "conversation": conversation_id, "user": self.user.pk, "online": True},
+                    {
+                        "type": "presence",
+                        "conversation": conversation_id,
+                        "user": self.user.pk,
+                        "online": True,
+                    },
                 )
         await self._send({"type": "pong", "id": frame.get("id")})
 
@@ -207,7 +234,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if kind == "message":
             await self._deliver_message(frame)
         elif kind in ("typing", "presence", "read"):
-            if conversation_id in self.delivered and not (kind != "read" and frame.get("user") == self.user.pk):
+            if conversation_id in self.delivered and not (
+                kind != "read" and frame.get("user") == self.user.pk
+            ):
                 await self._send(frame)
         else:  # the user's own badges: unread counts, notifications
             await self._send(frame)

@@ -41,8 +41,15 @@ def unsubscribe_url(user_id: int, kind: str) -> str:
     return site_url() + reverse("messaging:unsubscribe", args=[unsubscribe_token(user_id, kind)])
 
 
-def _email(*, to: str, subject: str, template: str, context: dict, unsubscribe: str) -> EmailMultiAlternatives:
-    context = {**context, "site_name": settings.SITE_NAME, "site_url": site_url(), "unsubscribe_url": unsubscribe}
+def _email(
+    *, to: str, subject: str, template: str, context: dict, unsubscribe: str
+) -> EmailMultiAlternatives:
+    context = {
+        **context,
+        "site_name": settings.SITE_NAME,
+        "site_url": site_url(),
+        "unsubscribe_url": unsubscribe,
+    }
     text = render_to_string(f"messaging/email/{template}.txt", context)
     html = render_to_string(f"messaging/email/{template}.html", context)
     prefix = getattr(settings, "ACCOUNT_EMAIL_SUBJECT_PREFIX", "")
@@ -50,7 +57,10 @@ def _email(*, to: str, subject: str, template: str, context: dict, unsubscribe: 
         subject=f"{prefix}{subject}",
         body=text,
         to=[to],
-        headers={"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
     )
     email.attach_alternative(html, "text/html")
     return email
@@ -65,7 +75,9 @@ def notification_email(notification: Notification) -> EmailMultiAlternatives:
         context={
             "notification": notification,
             "recipient": recipient,
-            "link": site_url() + notification.url if notification.url else site_url() + reverse("messaging:notifications"),
+            "link": site_url() + notification.url
+            if notification.url
+            else site_url() + reverse("messaging:notifications"),
             "kind_label": NotificationKind(notification.kind).label,
         },
         unsubscribe=unsubscribe_url(recipient.pk, notification.kind),

@@ -30,9 +30,11 @@ class MessageForm(forms.Form):
         label="Message",
         required=False,
         max_length=BODY_MAX_CHARS,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Write a message…", "data-charcount": BODY_MAX_CHARS}),
+        widget=forms.Textarea(
+            attrs={"rows": 3, "placeholder": "Write a message…", "data-charcount": BODY_MAX_CHARS}
+        ),
     )
-    files = MultipleFileField(
+    attachments = MultipleFileField(
         label="Attach files",
         required=False,
         help_text="Up to 10 files, 10 MB each: images, PDF, Word, Excel, ZIP or text.",
@@ -50,14 +52,23 @@ class MessageEditForm(forms.Form):
 
 
 class ReportForm(forms.Form):
-    reason = forms.ChoiceField(label="Why are you reporting this message?", choices=MessageReport.Reason.choices, widget=forms.RadioSelect)
+    reason = forms.ChoiceField(
+        label="Why are you reporting this message?",
+        choices=MessageReport.Reason.choices,
+        widget=forms.RadioSelect,
+    )
     note = forms.CharField(
-        label="Anything staff should know (optional)", required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
+        label="Anything staff should know (optional)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
 class AddParticipantForm(forms.Form):
-    email = forms.EmailField(label="Email of the person to add", help_text="A teammate with a marketplace account.")
+    email = forms.EmailField(
+        label="Email of the person to add", help_text="A teammate with a marketplace account."
+    )
 
 
 class PreferencesForm(forms.Form):

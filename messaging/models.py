@@ -173,7 +173,9 @@ class Attachment(models.Model):
     )
     uploader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     file = models.FileField(storage=private_storage, upload_to="chat/%Y/%m/", max_length=200)
-    thumbnail = models.FileField(storage=private_storage, upload_to="chat/thumbs/", blank=True, max_length=200)
+    thumbnail = models.FileField(
+        storage=private_storage, upload_to="chat/thumbs/", blank=True, max_length=200
+    )
     original_name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)
     kind = models.CharField(max_length=10)  # a key of marketplace.uploads.KINDS
@@ -275,9 +277,7 @@ class Notification(models.Model):
     class Meta:
         indexes: ClassVar = [
             models.Index(fields=["recipient", "-created_at"], name="notification_recipient_recent"),
-            models.Index(
-                fields=["recipient"], name="notification_unread", condition=Q(read_at__isnull=True)
-            ),
+            models.Index(fields=["recipient"], name="notification_unread", condition=Q(read_at__isnull=True)),
         ]
 
     def __str__(self) -> str:

@@ -40,9 +40,19 @@ def send_to_groups(items: Iterable[tuple[str, dict[str, Any]]]) -> None:
         return
     pairs = list(items)
 
+    if not pairs:
+        return
+
+    async def publish() -> None:
+        # The first group (the conversation) hears first; the badge updates of its members
+        # (one group each) go out together rather than one Redis round trip after another.
+        first, rest = pairs[0], pairs[1:]
+        await layer.group_send(first[0], {"type": EVENT_TYPE, "frame": first[1]})
+        if rest:
+            await asyncio.gather(*(layer.group_send(g, {"type": EVENT_TYPE, "frame": f}) for g, f in rest))
+
     def send_all() -> None:
-        for group, frame in pairs:
-            async_to_sync(layer.group_send)(group, {"type": EVENT_TYPE, "frame": frame})
+        async_to_sync(publish)()  # one trip to the event loop for every group
 
     try:
         asyncio.get_running_loop()

@@ -25,9 +25,7 @@ def _link(match: re.Match[str]) -> str:
         trail = url[-1] + trail
         url = url[:-1]
     href = url if url.lower().startswith("http") else f"https://{url}"
-    return (
-        f'<a href="{href}" rel="nofollow noopener noreferrer" target="_blank">{url}</a>{trail}'
-    )
+    return f'<a href="{href}" rel="nofollow noopener noreferrer" target="_blank">{url}</a>{trail}'
 
 
 def render_body(text: str) -> SafeString:

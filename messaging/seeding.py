@@ -34,10 +34,16 @@ TOPICS = [
     "API integration",
 ]
 SCRIPT = [
-    (0, "Hi {b}! Thanks for your interest in the {topic_l} project. Do you have a minute to talk about the scope?"),
+    (
+        0,
+        "Hi {b}! Thanks for your interest in the {topic_l} project. Do you have a minute to talk about the scope?",
+    ),
     (1, "Hello {a}, happy to help. Could you share what you have so far and your ideal timeline?"),
     (0, "Sure: we would like a first version within three weeks. The current state is in the screenshot."),
-    (1, "Thanks, that helps. I would split it into two milestones: a prototype first, then the polished version."),
+    (
+        1,
+        "Thanks, that helps. I would split it into two milestones: a prototype first, then the polished version.",
+    ),
     (0, "Sounds good. I will send an offer through the marketplace today."),
     (1, "Great, I will start as soon as the first milestone is funded. Details: https://example.com/brief"),
 ]
@@ -75,15 +81,25 @@ def seed_conversations(
             if Message.objects.filter(conversation=conversation).exists():
                 bar.advance()
                 continue
-            services.message_post_system(conversation=conversation, text=f"{a.display_name} started a conversation about {topic}.")
+            services.message_post_system(
+                conversation=conversation, text=f"{a.display_name} started a conversation about {topic}."
+            )
             lines = SCRIPT[: rng.randint(3, len(SCRIPT))]
-            fmt = {"a": a.first_name or a.display_name, "b": b.first_name or b.display_name, "topic_l": topic.lower()}
+            fmt = {
+                "a": a.first_name or a.display_name,
+                "b": b.first_name or b.display_name,
+                "topic_l": topic.lower(),
+            }
             for n, (who, text) in enumerate(lines):
                 sender = a if who == 0 else b
                 ids: list[int] = []
                 if not attached and "screenshot" in text:
                     upload = _screenshot(rng, topic)
-                    ids = [services.attachment_upload(actor=sender, conversation_id=conversation.pk, upload=upload).pk]
+                    ids = [
+                        services.attachment_upload(
+                            actor=sender, conversation_id=conversation.pk, upload=upload
+                        ).pk
+                    ]
                     attached = True
                 services.message_send(
                     actor=sender,

@@ -79,7 +79,11 @@ def conversation_list_for_user(*, user: User, archived: bool = False, limit: int
     """The user's conversations, most recent first, each with its unread count
     (``participant.unread``), last message and the other participants
     (``participant.conversation.members``). Two queries."""
-    return list(conversation_queryset_for_user(user=user, archived=archived).order_by("-activity", "-pk")[:limit])
+    return list(
+        conversation_queryset_for_user(user=user, archived=archived).order_by(
+            "-conversation__updated_at", "-pk"
+        )[:limit]
+    )
 
 
 @dataclass
@@ -139,7 +143,9 @@ def messages_page(
     return list(reversed(rows[:size])), len(rows) > size
 
 
-def messages_after(*, conversation_id: int, after_seq: int, up_to_seq: int | None = None, limit: int = 500) -> list[Message]:
+def messages_after(
+    *, conversation_id: int, after_seq: int, up_to_seq: int | None = None, limit: int = 500
+) -> list[Message]:
     """Messages newer than ``after_seq`` (up to ``up_to_seq``), ascending: the resync."""
     qs = _message_queryset().filter(conversation_id=conversation_id, seq__gt=after_seq)
     if up_to_seq is not None:
@@ -221,7 +227,9 @@ def notification_list(*, user: User) -> QuerySet[Notification]:
 
 
 def preference_channel(*, user: User, kind: str) -> str:
-    channel = NotificationPreference.objects.filter(user=user, kind=kind).values_list("channel", flat=True).first()
+    channel = (
+        NotificationPreference.objects.filter(user=user, kind=kind).values_list("channel", flat=True).first()
+    )
     return channel or Channel.EMAIL
 
 
@@ -234,7 +242,9 @@ def preferences_for(*, user: User) -> dict[str, str]:
 # --- chat email digests ------------------------------------------------------------------------
 
 
-def chat_digest_candidates(*, now: datetime, grace: timedelta, interval: timedelta, limit: int = 1000) -> list[int]:
+def chat_digest_candidates(
+    *, now: datetime, grace: timedelta, interval: timedelta, limit: int = 1000
+) -> list[int]:
     """Participants owed a digest: unread, un-emailed messages from others older than
     ``grace``, no digest within ``interval``, not muted, email wanted."""
     start = Greatest(OuterRef("last_read_seq"), OuterRef("emailed_up_to_seq"))
@@ -263,7 +273,9 @@ def chat_digest_candidates(*, now: datetime, grace: timedelta, interval: timedel
     )
 
 
-def digest_messages(*, participant: Participant, after_seq: int, before: datetime, limit: int) -> list[Message]:
+def digest_messages(
+    *, participant: Participant, after_seq: int, before: datetime, limit: int
+) -> list[Message]:
     """Messages of others after ``after_seq`` sent no later than ``before``: the newest
     ``limit``, ascending."""
     rows = list(

@@ -35,7 +35,7 @@ from accounts.models import User
 from marketplace.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from marketplace.uploads import IMAGE_KINDS, process_file, process_image, validate_file
 
-from . import emails, payloads, realtime, selectors
+from . import emails, payloads, presence, realtime, selectors
 from .errors import BlockedError, ConversationNotFound
 from .models import (
     ATTACHMENT_MAX_BYTES,
@@ -66,7 +66,7 @@ CHAT_EMAIL_INTERVAL = timedelta(minutes=15)
 # reads it straight away gets no email.
 CHAT_EMAIL_GRACE = timedelta(minutes=2)
 CHAT_EMAIL_MAX_MESSAGES = 20
-_CLIENT_MSG_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,%d}$" % CLIENT_MSG_ID_MAX)
+_CLIENT_MSG_ID = re.compile(rf"^[A-Za-z0-9_.:-]{{1,{CLIENT_MSG_ID_MAX}}}$")
 
 
 @dataclass(frozen=True)
@@ -99,13 +99,18 @@ def _as_int(value: Any, *, field: str) -> int:
     return number
 
 
-def _conversation_for_update(conversation_id: Any) -> Conversation:
-    conversation = Conversation.objects.select_for_update().filter(
+def _conversation_for_update(conversation_id: Any, *, member: User | None = None) -> Conversation:
+    """Lock and return the conversation; with ``member``, only if they take part in it
+    (one query for both: someone else's conversation is simply not found)."""
+    qs = Conversation.objects.select_for_update(of=("self",)).filter(
         pk=_as_int(conversation_id, field="conversation")
-    ).first()
-    if conversation is None:
+    )
+    if member is not None:
+        qs = qs.filter(participants__user=member, participants__left_at__isnull=True)
+    found = list(qs[:1])
+    if not found:
         raise ConversationNotFound("No such conversation.")
-    return conversation
+    return found[0]
 
 
 def _active_participant(conversation: Conversation, user: User) -> Participant:
@@ -131,7 +136,7 @@ def _clean_body(body: Any) -> str:
 
 def _clean_client_msg_id(value: Any) -> str:
     text = str(value or "").strip()
-    if text and not _CLIENT_MSG_ID.match(text):
+    if text and not _CLIENT_MSG_ID.fullmatch(text):
         raise ApplicationError(
             f"client_msg_id must be 1 to {CLIENT_MSG_ID_MAX} letters, digits or _ . : -",
             code="invalid_client_msg_id",
@@ -164,8 +169,12 @@ def _subject_ref(subject: Any) -> tuple[ContentType | None, int | None]:
 
 
 def _unread_frames(conversation: Conversation, user_ids: Iterable[int]) -> list[tuple[str, dict]]:
-    """Per-user badge updates, read after commit: one query for all the users."""
-    ids = list(user_ids)
+    """Per-user badge updates, read after commit: one query for all the users.
+
+    Only for people online (an open websocket): the others see their counts when they next
+    load a page, and a message to a crowd costs no more than its connected part.
+    """
+    ids = sorted(presence.online_among_sync(list(user_ids)))
     if not ids:
         return []
     rows = selectors.unread_for_users(conversation_id=conversation.pk, user_ids=ids)
@@ -212,12 +221,19 @@ def _store_message(
     conversation.last_message = message
     conversation.updated_at = now
     conversation.save(update_fields=["last_message_seq", "last_message", "updated_at"])
-    members = Participant.objects.filter(conversation=conversation, left_at__isnull=True)
-    # a new message brings an archived conversation back into the list
-    members.filter(archived=True).update(archived=False)
-    if sender is not None:
-        members.filter(user=sender).update(last_read_seq=seq)  # writing means having read
-    recipients = [uid for uid in members.values_list("user_id", flat=True) if sender is None or uid != sender.pk]
+    members = list(
+        Participant.objects.filter(conversation=conversation, left_at__isnull=True).values_list(
+            "pk", "user_id", "archived"
+        )
+    )
+    archived = [pk for pk, _, is_archived in members if is_archived]
+    if archived:  # a new message brings an archived conversation back into the list
+        Participant.objects.filter(pk__in=archived).update(archived=False)
+    if sender is not None:  # writing means having read
+        Participant.objects.filter(pk__in=[pk for pk, uid, _ in members if uid == sender.pk]).update(
+            last_read_seq=seq
+        )
+    recipients = [uid for _, uid, _ in members if sender is None or uid != sender.pk]
 
     frame = payloads.message_frame(message, event="new", attachments=list(attachments))
     group = realtime.conversation_group(conversation.pk)
@@ -257,7 +273,12 @@ def conversation_get_or_create_for_subject(
             conversation = Conversation.objects.select_for_update().get(**lookup)
     existing = set(Participant.objects.filter(conversation=conversation).values_list("user_id", flat=True))
     Participant.objects.bulk_create(
-        [Participant(conversation=conversation, user=u) for u in people if u.pk not in existing],
+        # someone joining later starts at the latest message rather than with a backlog of unread
+        [
+            Participant(conversation=conversation, user=u, last_read_seq=conversation.last_message_seq)
+            for u in people
+            if u.pk not in existing
+        ],
         ignore_conflicts=True,
     )
     return conversation
@@ -275,10 +296,14 @@ def conversation_set_has_contract(*, conversation: Conversation, has_contract: b
 
 
 @transaction.atomic
-def conversation_add_participant(*, conversation: Conversation, user: User, announce: bool = True) -> Participant:
+def conversation_add_participant(
+    *, conversation: Conversation, user: User, announce: bool = True
+) -> Participant:
     """Add ``user`` (staff for a dispute, say) on behalf of the marketplace."""
     locked = _conversation_for_update(conversation.pk)
-    return _add_participant(locked, user, text=f"{user.display_name} joined the conversation." if announce else "")
+    return _add_participant(
+        locked, user, text=f"{user.display_name} joined the conversation." if announce else ""
+    )
 
 
 def _add_participant(conversation: Conversation, user: User, *, text: str) -> Participant:
@@ -288,7 +313,9 @@ def _add_participant(conversation: Conversation, user: User, *, text: str) -> Pa
             f"{user.display_name} is already in this conversation.", code="already_participant"
         )
     if participant is None:
-        participant = Participant.objects.create(conversation=conversation, user=user)
+        participant = Participant.objects.create(
+            conversation=conversation, user=user, last_read_seq=conversation.last_message_seq
+        )
     else:
         participant.left_at = None
         participant.joined_at = timezone.now()
@@ -325,8 +352,11 @@ def participant_add(*, actor: User, conversation_id: int, user_id: int) -> Parti
         raise NotFoundError("No such user.", code="user_not_found")
     if Block.objects.filter(blocker=user, blocked=actor).exists():
         raise BlockedError(f"You cannot add {user.display_name}.")
-    verb = "joined" if user.pk == actor.pk else f"was added by {actor.display_name}"
-    return _add_participant(conversation, user, text=f"{user.display_name} {verb}.")
+    if user.pk == actor.pk:
+        text = f"{user.display_name} joined the conversation."
+    else:
+        text = f"{actor.display_name} added {user.display_name} to the conversation."
+    return _add_participant(conversation, user, text=text)
 
 
 @transaction.atomic
@@ -422,30 +452,29 @@ def message_send(
     text = _clean_body(body)
     msg_id = _clean_client_msg_id(client_msg_id)
     ids = _clean_ids(attachment_ids, field="attachment_ids", limit=MAX_ATTACHMENTS_PER_MESSAGE)
-    conversation = _conversation_for_update(conversation_id)
-    _active_participant(conversation, actor)
+    conversation = _conversation_for_update(conversation_id, member=actor)
     if msg_id:
-        existing = (
-            Message.objects.select_related("sender", "reply_to__sender")
-            .prefetch_related("attachments")
-            .filter(conversation=conversation, sender=actor, client_msg_id=msg_id)
-            .first()
-        )
-        if existing is not None:
+        found = Message.objects.filter(
+            conversation=conversation, sender=actor, client_msg_id=msg_id
+        ).values_list("pk", flat=True)[:1]
+        if found:
+            existing = (
+                Message.objects.select_related("sender", "reply_to__sender")
+                .prefetch_related("attachments")
+                .get(pk=found[0])
+            )
             return SendResult(existing, created=False)
     if not text and not ids:
-        raise ApplicationError("Write a message or attach a file.", code="empty_message", extra={"field": "body"})
-    blocker = (
-        Block.objects.filter(
-            blocked=actor,
-            blocker__conversation_participations__conversation=conversation,
-            blocker__conversation_participations__left_at__isnull=True,
+        raise ApplicationError(
+            "Write a message or attach a file.", code="empty_message", extra={"field": "body"}
         )
-        .select_related("blocker")
-        .first()
+    members = Participant.objects.filter(conversation=conversation, left_at__isnull=True).values("user_id")
+    blocker_ids = list(
+        Block.objects.filter(blocked=actor, blocker_id__in=members).values_list("blocker_id", flat=True)[:1]
     )
-    if blocker is not None:
-        raise BlockedError(f"{blocker.blocker.display_name} has blocked you; you cannot message them.")
+    if blocker_ids:
+        blocker = User.objects.get(pk=blocker_ids[0])
+        raise BlockedError(f"{blocker.display_name} has blocked you; you cannot message them.")
     reply_to = None
     if reply_to_seq not in (None, ""):
         reply_to = (
@@ -555,14 +584,20 @@ def message_delete(*, actor: User, conversation_id: Any, seq: Any) -> Message:
 
 
 @transaction.atomic
-def message_report(*, actor: User, conversation_id: Any, seq: Any, reason: str, note: str = "") -> MessageReport:
+def message_report(
+    *, actor: User, conversation_id: Any, seq: Any, reason: str, note: str = ""
+) -> MessageReport:
     """A participant reports someone else's message to staff (once per message)."""
     _require_can_act(actor)
     if reason not in MessageReport.Reason.values:
-        raise ApplicationError("Choose a reason for the report.", code="invalid_reason", extra={"field": "reason"})
+        raise ApplicationError(
+            "Choose a reason for the report.", code="invalid_reason", extra={"field": "reason"}
+        )
     note = str(note or "").strip()
     if len(note) > 1000:
-        raise ApplicationError("The note is limited to 1,000 characters.", code="too_long", extra={"field": "note"})
+        raise ApplicationError(
+            "The note is limited to 1,000 characters.", code="too_long", extra={"field": "note"}
+        )
     conversation = _conversation_for_update(conversation_id)
     _active_participant(conversation, actor)
     message = Message.objects.filter(conversation=conversation, seq=_as_int(seq, field="seq")).first()
@@ -611,32 +646,34 @@ def attachment_upload(*, actor: User, conversation_id: Any, upload: UploadedFile
         raise ApplicationError("Choose a file to upload.", code="file_missing", extra={"field": "file"})
     kind = validate_file(upload, allowed=ATTACHMENT_KINDS, max_bytes=ATTACHMENT_MAX_BYTES)
     original_name = (upload.name or "file").replace("\\", "/").split("/")[-1][:255]
-    attachment = Attachment(
-        conversation=conversation, uploader=actor, original_name=original_name, kind=kind
-    )
+    attachment = Attachment(conversation=conversation, uploader=actor, original_name=original_name, kind=kind)
     if kind in IMAGE_KINDS:
         stored = process_image(upload, max_bytes=ATTACHMENT_MAX_BYTES, max_side=IMAGE_MAX_SIDE)
         upload.seek(0)
         thumb = process_image(upload, max_bytes=ATTACHMENT_MAX_BYTES, max_side=THUMBNAIL_SIDE)
-        attachment.content_type = "image/png" if stored.name.endswith(".png") else "image/jpeg"
-        attachment.thumbnail.save(thumb.name, thumb, save=False)
+        stored_name = str(stored.name)
+        attachment.content_type = "image/png" if stored_name.endswith(".png") else "image/jpeg"
+        attachment.thumbnail.save(str(thumb.name), thumb, save=False)
     else:
         stored = process_file(upload, allowed=ATTACHMENT_KINDS, max_bytes=ATTACHMENT_MAX_BYTES)
+        stored_name = str(stored.name)
         attachment.content_type = _CONTENT_TYPES.get(kind, "application/octet-stream")
     if kind == "webp":  # re-encoded as PNG or JPEG: the name says what the file now is
-        original_name = original_name.rsplit(".", 1)[0][:250] + stored.name[-4:]
-        attachment.original_name = original_name
+        attachment.original_name = original_name.rsplit(".", 1)[0][:250] + stored_name[-4:]
     attachment.size_bytes = stored.size
-    attachment.file.save(stored.name, stored, save=False)
+    attachment.file.save(stored_name, stored, save=False)
     try:
         attachment.save()
     except Exception:
-        # no row, no file: do not leave an orphan in storage
-        for field in (attachment.file, attachment.thumbnail):
-            if field:
-                field.storage.delete(field.name)
+        _delete_stored(attachment.file, attachment.thumbnail)  # no row, no file: no orphan
         raise
     return attachment
+
+
+def _delete_stored(*fields: Any) -> None:
+    for field in fields:
+        if field and field.name:
+            field.storage.delete(field.name)
 
 
 _CONTENT_TYPES = {
@@ -653,9 +690,9 @@ def attachment_purge_unsent(*, older_than: timedelta = timedelta(days=1)) -> int
     """Delete files uploaded but never sent (the composer was abandoned)."""
     cutoff = timezone.now() - older_than
     stale = list(Attachment.objects.select_for_update().filter(message__isnull=True, created_at__lt=cutoff))
-    files = [(f.storage, f.name) for a in stale for f in (a.file, a.thumbnail) if f]
+    files = [field for a in stale for field in (a.file, a.thumbnail)]
     Attachment.objects.filter(pk__in=[a.pk for a in stale]).delete()
-    transaction.on_commit(lambda: [storage.delete(name) for storage, name in files])
+    transaction.on_commit(lambda: _delete_stored(*files))  # the rows are gone for good: the files go too
     return len(stale)
 
 
@@ -748,7 +785,9 @@ def _push_notification(notification: Notification) -> None:
 def _push_notification_count(user_id: int) -> None:
     def build() -> list[tuple[str, dict]]:
         unread = selectors.notification_unread_count(user_id=user_id)
-        return [(realtime.user_group(user_id), {"type": "notifications_read", "unread_notifications": unread})]
+        return [
+            (realtime.user_group(user_id), {"type": "notifications_read", "unread_notifications": unread})
+        ]
 
     realtime.on_commit_send(build)
 
@@ -782,10 +821,14 @@ def notification_preferences_set(*, actor: User, preferences: dict[str, str]) ->
     """Set the delivery channel of some kinds; returns every kind's channel."""
     for kind, channel in preferences.items():
         if kind not in NotificationKind.values:
-            raise ApplicationError(f"Unknown notification kind '{kind}'.", code="invalid_kind", extra={"field": kind})
+            raise ApplicationError(
+                f"Unknown notification kind '{kind}'.", code="invalid_kind", extra={"field": kind}
+            )
         if channel not in Channel.values:
             raise ApplicationError(
-                f"Choose one of {', '.join(Channel.values)} for {kind}.", code="invalid_channel", extra={"field": kind}
+                f"Choose one of {', '.join(Channel.values)} for {kind}.",
+                code="invalid_channel",
+                extra={"field": kind},
             )
     for kind, channel in preferences.items():
         NotificationPreference.objects.update_or_create(
@@ -821,12 +864,18 @@ def notification_unsubscribe(*, token: str) -> tuple[User, str]:
 def notification_email_send(*, notification_id: int) -> bool:
     """Email one notification if still wanted; marks it so a second run sends nothing."""
     notification = (
-        Notification.objects.select_for_update().select_related("recipient").filter(pk=notification_id).first()
+        Notification.objects.select_for_update()
+        .select_related("recipient")
+        .filter(pk=notification_id)
+        .first()
     )
     if notification is None or notification.emailed_at is not None:
         return False
     recipient = notification.recipient
-    if not recipient.is_active or selectors.preference_channel(user=recipient, kind=notification.kind) != Channel.EMAIL:
+    if (
+        not recipient.is_active
+        or selectors.preference_channel(user=recipient, kind=notification.kind) != Channel.EMAIL
+    ):
         return False
     notification.emailed_at = timezone.now()
     notification.save(update_fields=["emailed_at"])
@@ -861,7 +910,10 @@ def chat_digest_send(*, participant_id: int, now: datetime | None = None) -> boo
     if not messages:
         return False
     unread = selectors.digest_messages(
-        participant=participant, after_seq=participant.last_read_seq, before=now, limit=CHAT_EMAIL_MAX_MESSAGES
+        participant=participant,
+        after_seq=participant.last_read_seq,
+        before=now,
+        limit=CHAT_EMAIL_MAX_MESSAGES,
     )
     participant.email_sent_at = now
     participant.emailed_up_to_seq = participant.conversation.last_message_seq
@@ -875,6 +927,8 @@ def chat_digests_send_due(*, now: datetime | None = None) -> int:
     """Send every chat digest that is due (the beat task, every minute)."""
     now = now or timezone.now()
     sent = 0
-    for participant_id in selectors.chat_digest_candidates(now=now, grace=CHAT_EMAIL_GRACE, interval=CHAT_EMAIL_INTERVAL):
+    for participant_id in selectors.chat_digest_candidates(
+        now=now, grace=CHAT_EMAIL_GRACE, interval=CHAT_EMAIL_INTERVAL
+    ):
         sent += chat_digest_send(participant_id=participant_id, now=now)
     return sent

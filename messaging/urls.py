@@ -13,7 +13,9 @@ urlpatterns = [
     path("messages/users/<int:user_id>/block/", views.block, name="block"),
     path("messages/users/<int:user_id>/unblock/", views.unblock, name="unblock"),
     path("messages/files/<int:attachment_id>/", views.attachment_download, name="attachment_download"),
-    path("messages/files/<int:attachment_id>/preview/", views.attachment_thumbnail, name="attachment_thumbnail"),
+    path(
+        "messages/files/<int:attachment_id>/preview/", views.attachment_thumbnail, name="attachment_thumbnail"
+    ),
     path("messages/<int:conversation_id>/", views.conversation, name="conversation"),
     path("messages/<int:conversation_id>/history/", views.history, name="history"),
     path("messages/<int:conversation_id>/send/", views.send, name="send"),

@@ -71,11 +71,12 @@ def conversation(request: AuthedRequest, conversation_id: int) -> HttpResponse:
         view.me.last_read_seq = services.conversation_mark_read(
             actor=request.user, conversation_id=view.conversation.pk, seq=view.conversation.last_message_seq
         )
-    reply_to = selectors.message_by_seq(
-        conversation_id=view.conversation.pk, seq=request.GET.get("reply_to")
-    )
+    reply_to = selectors.message_by_seq(conversation_id=view.conversation.pk, seq=request.GET.get("reply_to"))
     form = MessageForm(
-        initial={"client_msg_id": uuid.uuid4().hex, "reply_to": reply_to.seq if reply_to is not None else None}
+        initial={
+            "client_msg_id": uuid.uuid4().hex,
+            "reply_to": reply_to.seq if reply_to is not None else None,
+        }
     )
     others = view.others
     read_by_others = view.read_by_others()
@@ -89,7 +90,10 @@ def conversation(request: AuthedRequest, conversation_id: int) -> HttpResponse:
         "oldest_seq": items[0].seq if items else None,
         "newest_seq": items[-1].seq if items else 0,
         # "Seen" goes under the newest of my messages that everyone else has read
-        "seen_seq": max((m.seq for m in decorated if m.sender_id == request.user.pk and m.seq <= read_by_others), default=0),
+        "seen_seq": max(
+            (m.seq for m in decorated if m.sender_id == request.user.pk and m.seq <= read_by_others),
+            default=0,
+        ),
         "paged": before is not None,
         "form": form,
         "reply_to": reply_to,
@@ -127,14 +131,14 @@ def send(request: AuthedRequest, conversation_id: int) -> HttpResponse:
     target = reverse("messaging:conversation", args=[conversation_id])
     if not form.is_valid():
         for errors in form.errors.values():
-            messages.error(request, errors[0])
+            messages.error(request, str(errors[0]))
         return redirect(target)
     data = form.cleaned_data
     try:
         with transaction.atomic():
             ids = [
                 services.attachment_upload(actor=request.user, conversation_id=conversation_id, upload=f).pk
-                for f in request.FILES.getlist("files")
+                for f in request.FILES.getlist("attachments")
             ]
             result = services.message_send(
                 actor=request.user,
@@ -193,8 +197,10 @@ def attachment_thumbnail(request: AuthedRequest, attachment_id: int) -> FileResp
     attachment = _attachment_for(request, attachment_id)
     if not attachment.thumbnail:
         raise Http404("This file has no preview.")
-    content_type = "image/png" if attachment.thumbnail.name.endswith(".png") else "image/jpeg"
-    return downloads.file_response(attachment.thumbnail, filename=f"preview-{attachment.pk}", content_type=content_type, inline=True)
+    content_type = "image/png" if (attachment.thumbnail.name or "").endswith(".png") else "image/jpeg"
+    return downloads.file_response(
+        attachment.thumbnail, filename=f"preview-{attachment.pk}", content_type=content_type, inline=True
+    )
 
 
 def _message_or_404(request: AuthedRequest, conversation_id: int, seq: int) -> tuple[Any, Message]:
@@ -219,7 +225,9 @@ def message_edit(request: AuthedRequest, conversation_id: int, seq: int) -> Http
             return redirect(reverse("messaging:conversation", args=[conversation_id]) + f"#m{seq}")
         except ApplicationError as error:
             add_application_error(form, error)
-    return render(request, "messaging/edit.html", {"conversation": view.conversation, "message": message, "form": form})
+    return render(
+        request, "messaging/edit.html", {"conversation": view.conversation, "message": message, "form": form}
+    )
 
 
 @login_required
@@ -254,7 +262,9 @@ def message_report(request: AuthedRequest, conversation_id: int, seq: int) -> Ht
         except ApplicationError as error:
             add_application_error(form, error)
     return render(
-        request, "messaging/report.html", {"conversation": view.conversation, "message": message, "form": form}
+        request,
+        "messaging/report.html",
+        {"conversation": view.conversation, "message": message, "form": form},
     )
 
 
@@ -299,7 +309,9 @@ def participant_add(request: AuthedRequest, conversation_id: int) -> HttpRespons
     try:
         if user is None:
             raise ApplicationError("Nobody with that email has an account.", code="user_not_found")
-        participant = services.participant_add(actor=request.user, conversation_id=conversation_id, user_id=user.pk)
+        participant = services.participant_add(
+            actor=request.user, conversation_id=conversation_id, user_id=user.pk
+        )
         messages.success(request, f"{participant.user.display_name} was added to the conversation.")
     except ApplicationError as error:
         messages.error(request, error.message)
@@ -331,7 +343,9 @@ def blocked(request: AuthedRequest) -> HttpResponse:
 def block(request: AuthedRequest, user_id: int) -> HttpResponse:
     try:
         result = services.user_block(actor=request.user, user_id=user_id)
-        messages.success(request, f"You blocked {result.blocked.display_name}. They can no longer message you.")
+        messages.success(
+            request, f"You blocked {result.blocked.display_name}: they can no longer message you."
+        )
     except ApplicationError as error:
         messages.error(request, error.message)
     return redirect("messaging:blocked")

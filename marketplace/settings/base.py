@@ -91,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "marketplace.context_processors.site",
+                "messaging.context_processors.unread",
             ],
         },
     },
@@ -140,6 +141,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "matching-nightly-refresh": {"task": "jobs.refresh_all_matches", "schedule": crontab(hour=3, minute=0)},
     "invitations-expire": {"task": "jobs.expire_invitations", "schedule": crontab(minute=5)},
     "saved-search-alerts": {"task": "jobs.send_saved_search_alerts", "schedule": crontab(minute="*/30")},
+    "messaging-chat-digests": {"task": "messaging.send_chat_digests", "schedule": crontab(minute="*")},
+    "messaging-purge-unsent-attachments": {
+        "task": "messaging.purge_unsent_attachments",
+        "schedule": crontab(minute=17),
+    },
 }
 
 # --- auth -----------------------------------------------------------------------------
@@ -233,6 +239,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "media"))
+# Chat attachments: never under MEDIA_ROOT, served only through views that check participation.
+PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private-media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -278,6 +286,10 @@ SPECTACULAR_SETTINGS = {
         "CloseReasonEnum": "jobs.models.Job.CloseReason",
         "FlagReasonEnum": "jobs.models.JobFlag.Reason",
         "DismissReasonEnum": "jobs.models.MatchDismissal.Reason",
+        "MessageKindEnum": "messaging.models.Message.Kind",
+        "NotificationKindEnum": "messaging.models.NotificationKind",
+        "NotificationChannelEnum": "messaging.models.Channel",
+        "ClientKindEnum": "accounts.models.ClientKind",
     },
 }
 

@@ -12,6 +12,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 ACCOUNT_RATE_LIMITS = {"signup": "1000/m/ip", "login_failed": "1000/m/ip"}
 WHITENOISE_USE_FINDERS = True
 SERVE_MEDIA = True
+PRIVATE_MEDIA_ROOT = env.path("TEST_PRIVATE_MEDIA_ROOT", default="/tmp/marketplace-test-private-media")  # noqa: S108
 WHITENOISE_AUTOREFRESH = True
 if REDIS_URL:
     # a prefix per run keeps parallel test processes from hearing each other

@@ -7,9 +7,16 @@ from typing import Any
 
 from rest_framework import serializers
 
-
 from .. import payloads
-from ..models import BODY_MAX_CHARS, CLIENT_MSG_ID_MAX, Channel, Notification, NotificationKind, Participant
+from ..models import (
+    BODY_MAX_CHARS,
+    CLIENT_MSG_ID_MAX,
+    Channel,
+    Message,
+    Notification,
+    NotificationKind,
+    Participant,
+)
 from ..services import MAX_ATTACHMENTS_PER_MESSAGE
 
 
@@ -41,7 +48,7 @@ class MessageSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     conversation = serializers.IntegerField()
     seq = serializers.IntegerField(help_text="Position in the conversation: 1, 2, 3 ...")
-    kind = serializers.ChoiceField(choices=["text", "system"])
+    kind = serializers.ChoiceField(choices=Message.Kind.choices)
     sender = SenderSerializer(allow_null=True, help_text="Null for system messages.")
     body = serializers.CharField(help_text="Plain text; empty once deleted.")
     body_html = serializers.CharField(help_text="The body escaped, with links made clickable.")
@@ -62,7 +69,9 @@ class MessageSerializer(serializers.Serializer):
 class MessagePageSerializer(serializers.Serializer):
     results = MessageSerializer(many=True, help_text="In ascending seq.")
     has_more = serializers.BooleanField(help_text="More messages lie beyond this page in its direction.")
-    before_cursor = serializers.IntegerField(allow_null=True, help_text="Pass as ?before= for older messages.")
+    before_cursor = serializers.IntegerField(
+        allow_null=True, help_text="Pass as ?before= for older messages."
+    )
     after_cursor = serializers.IntegerField(allow_null=True, help_text="Pass as ?after= for newer messages.")
 
 
@@ -101,7 +110,10 @@ class ConversationSerializer(serializers.Serializer):
         return {
             "id": conversation.pk,
             "title": conversation.title,
-            "subject": {"type": f"{subject_type.app_label}.{subject_type.model}", "id": conversation.subject_id}
+            "subject": {
+                "type": f"{subject_type.app_label}.{subject_type.model}",
+                "id": conversation.subject_id,
+            }
             if subject_type is not None
             else None,
             "has_contract": conversation.has_contract,
@@ -112,7 +124,8 @@ class ConversationSerializer(serializers.Serializer):
             "muted": instance.muted,
             "updated_at": conversation.updated_at.isoformat(),
             "participants": [
-                {"id": p.user_id, "name": p.user.display_name, "last_read_seq": p.last_read_seq} for p in members
+                {"id": p.user_id, "name": p.user.display_name, "last_read_seq": p.last_read_seq}
+                for p in members
             ],
             "last_message": payloads.message_payload(last, attachments=[]) if last is not None else None,
         }
@@ -120,7 +133,8 @@ class ConversationSerializer(serializers.Serializer):
 
 class SendInputSerializer(serializers.Serializer):
     client_msg_id = serializers.CharField(
-        max_length=CLIENT_MSG_ID_MAX, help_text="Chosen by the client; sending it again returns the same message."
+        max_length=CLIENT_MSG_ID_MAX,
+        help_text="Chosen by the client; sending it again returns the same message.",
     )
     body = serializers.CharField(max_length=BODY_MAX_CHARS, allow_blank=True, required=False, default="")
     reply_to = serializers.IntegerField(min_value=1, allow_null=True, required=False, default=None)

@@ -149,7 +149,12 @@ class MessageDetailApi(APIView):
         tags=TAGS,
         summary="Edit your message (within 15 minutes)",
         request=s.EditInputSerializer,
-        responses={200: s.MessageSerializer, 400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
+        responses={
+            200: s.MessageSerializer,
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+        },
     )
     def patch(self, request: Request, conversation_id: int, seq: int) -> Response:
         data = s.EditInputSerializer(data=request.data)
@@ -222,14 +227,20 @@ class AttachmentDownloadApi(APIView):
     @extend_schema(
         tags=TAGS,
         summary="Download a file (participants only)",
-        responses={(200, "application/octet-stream"): OpenApiResponse(description="The file"), 404: ErrorSerializer},
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(description="The file"),
+            404: ErrorSerializer,
+        },
     )
     def get(self, request: Request, conversation_id: int, attachment_id: int):
         attachment = selectors.attachment_for_user(user=_me(request), attachment_id=attachment_id)
         if attachment.conversation_id != conversation_id:
             raise AttachmentNotFound("No such file.")
         return downloads.file_response(
-            attachment.file, filename=attachment.original_name, content_type=attachment.content_type, inline=False
+            attachment.file,
+            filename=attachment.original_name,
+            content_type=attachment.content_type,
+            inline=False,
         )
 
 
@@ -292,4 +303,6 @@ class NotificationPreferencesApi(APIView):
             raise ValidationError({unknown[0]: ["Unknown notification kind."]})
         data = s.PreferencesSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return Response(services.notification_preferences_set(actor=_me(request), preferences=dict(data.validated_data)))
+        return Response(
+            services.notification_preferences_set(actor=_me(request), preferences=dict(data.validated_data))
+        )

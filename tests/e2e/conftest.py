@@ -84,11 +84,22 @@ class Journey:
 
 
 @pytest.fixture
-def journey(browser, live_server, request):
+def asgi_live_server(settings, tmp_path, transactional_db):
+    """The project's ASGI app (HTTP and websockets) served by uvicorn in a thread against
+    the test database: every page opens the notifications websocket."""
+    from tests.messaging.live_server import serve
+
+    yield from serve(settings, tmp_path)
+
+
+@pytest.fixture
+def journey(browser, asgi_live_server, request):
     journeys: list[Journey] = []
 
     def make(name: str = "", width: int = 1280) -> Journey:
-        j = Journey(browser, live_server.url, f"{request.node.name}{('-' + name) if name else ''}", width)
+        j = Journey(
+            browser, asgi_live_server.url, f"{request.node.name}{('-' + name) if name else ''}", width
+        )
         journeys.append(j)
         return j
 
@@ -97,3 +108,22 @@ def journey(browser, live_server, request):
     for j in journeys:
         j.close()
     assert problems == [], "browser reported problems:\n" + "\n".join(problems)
+
+
+@pytest.fixture(autouse=True)
+def _taxonomy(transactional_db):
+    """Browser tests run in transactional mode, whose teardown empties every table,
+    including the taxonomy and skill tests loaded by a data migration: load them again."""
+    from accounts.models import (
+        AssessmentChoice,
+        AssessmentQuestion,
+        Category,
+        Skill,
+        SkillAssessment,
+        Subcategory,
+    )
+    from accounts.taxonomy import sync_assessments, sync_taxonomy
+
+    if not Skill.objects.exists():
+        sync_taxonomy(Category, Subcategory, Skill)
+        sync_assessments(Skill, SkillAssessment, AssessmentQuestion, AssessmentChoice)

@@ -4,8 +4,8 @@ reloading, the unread badge updates, an off-platform request carries a warning.
 Websockets need an ASGI server, which pytest-django's ``live_server`` (WSGI) is not: the
 ``asgi_live_server`` fixture (tests/messaging/live_server.py) runs uvicorn in a thread of
 the test process, serving Django and the websocket routes against the test database; the
-``transaction=True`` mark makes the data the test creates visible to it. Until messaging
-is wired into marketplace/urls.py it serves tests/messaging/urls.py, which adds it.
+``transaction=True`` mark makes the data the test creates visible to it; the server serves
+the project's own ASGI application.
 """
 
 from __future__ import annotations
@@ -19,9 +19,29 @@ from messaging import services
 from messaging.models import Message
 from tests import factories
 from tests.e2e.conftest import Journey
-from tests.messaging.live_server import asgi_live_server  # noqa: F401 - a fixture
+from tests.messaging.live_server import serve
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _leave_the_database_as_migrated(django_db_blocker):
+    """A transactional test empties every table when it ends, the taxonomy and skill tests
+    that a data migration loaded included; load them again for the browser tests of the
+    modules that follow."""
+    yield
+    import importlib
+
+    from django.apps import apps
+
+    data = importlib.import_module("accounts.migrations.0002_taxonomy_and_assessments")
+    with django_db_blocker.unblock():
+        data.load(apps, None)
+
+
+@pytest.fixture
+def asgi_live_server(settings, tmp_path):
+    yield from serve(settings, tmp_path)
 
 
 @pytest.fixture
@@ -62,7 +82,9 @@ def test_two_people_chat_live_with_a_file_and_badges(chat_journey, tmp_path):
     conversation = services.conversation_get_or_create_for_subject(
         subject=factories.CategoryFactory(), participants=[alice, bob], title="Logo design"
     )
-    services.message_post_system(conversation=conversation, text="Alice A. invited you to the job Logo design.")
+    services.message_post_system(
+        conversation=conversation, text="Alice A. invited you to the job Logo design."
+    )
 
     a = chat_journey("alice")
     b = chat_journey("bob")
@@ -71,10 +93,14 @@ def test_two_people_chat_live_with_a_file_and_badges(chat_journey, tmp_path):
 
     # Bob waits on his inbox; Alice opens the conversation
     b.page.goto("/messages/")
-    badge = b.page.locator(f"#conversation-list [data-conversation-id='{conversation.pk}'] [data-role=unread]")
+    badge = b.page.locator(
+        f"#conversation-list [data-conversation-id='{conversation.pk}'] [data-role=unread]"
+    )
     assert badge.locator("[data-role=count]").inner_text() == "1"
     a.page.goto(f"/messages/{conversation.pk}/")
-    a.page.wait_for_function("document.querySelector('#chat-enter-hint').classList.contains('d-none') === false")
+    a.page.wait_for_function(
+        "document.querySelector('#chat-enter-hint').classList.contains('d-none') === false"
+    )
     a.shot("conversation")
     a.page.evaluate("window.__noReload = true")
     b.page.evaluate("window.__noReload = true")
@@ -97,7 +123,9 @@ def test_two_people_chat_live_with_a_file_and_badges(chat_journey, tmp_path):
     b.page.wait_for_function("window.mkRealtime && window.mkRealtime.isOpen()")
     b.page.evaluate("window.__noReload = true")
     # Alice sees Bob come online and read her message
-    a.page.wait_for_function(f"document.querySelector(\"#chat-people [data-user='{bob.pk}'] [data-role=presence-label]\").textContent === 'online'")
+    a.page.wait_for_function(
+        f"document.querySelector(\"#chat-people [data-user='{bob.pk}'] [data-role=presence-label]\").textContent === 'online'"
+    )
     a.page.wait_for_selector("#m2 [data-role=seen]:not([hidden])")
 
     # Bob replies to the question: Alice sees him typing, then the reply with its quote
@@ -108,7 +136,10 @@ def test_two_people_chat_live_with_a_file_and_badges(chat_journey, tmp_path):
     a.page.wait_for_selector("#chat-typing:has-text('Bob B. is typing…')")
     b.page.get_by_role("button", name="Send").click()
     a.page.wait_for_selector("#m3:has-text('Yes, Monday works')")
-    assert a.page.locator("#m3 [data-role=reply-quote]").inner_text() == "Alice A.: Hello Bob! Can you start on Monday?"
+    assert (
+        a.page.locator("#m3 [data-role=reply-quote]").inner_text()
+        == "Alice A.: Hello Bob! Can you start on Monday?"
+    )
     assert b.page.locator("#chat-reply").is_visible() is False
     preview = f"#conversation-list [data-conversation-id='{conversation.pk}'] [data-role=preview]"
     assert a.page.locator(preview).inner_text() == "Bob B.: Yes, Monday works"
@@ -132,7 +163,9 @@ def test_two_people_chat_live_with_a_file_and_badges(chat_journey, tmp_path):
     assert a.page.locator("#m5 [data-role=off-platform-warning]").count() == 0
     b.shot("warning")
 
-    stored = list(Message.objects.filter(conversation=conversation).order_by("seq").values_list("seq", "body"))
+    stored = list(
+        Message.objects.filter(conversation=conversation).order_by("seq").values_list("seq", "body")
+    )
     assert stored == [
         (1, "Alice A. invited you to the job Logo design."),
         (2, "Hello Bob! Can you start on Monday?"),
@@ -141,14 +174,19 @@ def test_two_people_chat_live_with_a_file_and_badges(chat_journey, tmp_path):
         (5, "Or just email me at alice.adams@gmail.com"),
     ]
     assert Message.objects.get(conversation=conversation, seq=3).reply_to.seq == 2
-    assert Message.objects.get(conversation=conversation, seq=4).attachments.get().original_name == "moodboard.png"
+    assert (
+        Message.objects.get(conversation=conversation, seq=4).attachments.get().original_name
+        == "moodboard.png"
+    )
     assert Message.objects.get(conversation=conversation, seq=5).flagged_off_platform is True
 
 
 def test_without_javascript_the_form_posts_and_a_reload_shows_messages(browser, asgi_live_server):
     alice = factories.make_client(email="alice@example.com", first_name="Alice", last_name="Adams")
     bob = factories.make_freelancer(email="bob@example.com", first_name="Bob", last_name="Brown")
-    conversation = services.conversation_get_or_create_for_subject(participants=[alice, bob], title="No script")
+    conversation = services.conversation_get_or_create_for_subject(
+        participants=[alice, bob], title="No script"
+    )
 
     context = browser.new_context(base_url=asgi_live_server.url, java_script_enabled=False)
     page = context.new_page()

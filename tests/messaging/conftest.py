@@ -22,9 +22,7 @@ from tests import factories
 
 @pytest.fixture(autouse=True)
 def _messaging_settings(settings, tmp_path):
-    """Messaging's URLs (until they are wired into the project's), a private media folder
-    per test and an empty cache (presence lives there)."""
-    settings.ROOT_URLCONF = "tests.messaging.urls"
+    """A private media folder per test and an empty cache (presence lives there)."""
     settings.PRIVATE_MEDIA_ROOT = str(tmp_path / "private")
     settings.SITE_URL = "https://marketplace.example"
     cache.clear()
@@ -98,7 +96,9 @@ def session_cookie(user) -> bytes:
     return f"sessionid={client.cookies['sessionid'].value}".encode()
 
 
-def make_communicator(application, cookie: bytes | None = None, origin: bytes = b"http://testserver") -> WebsocketCommunicator:
+def make_communicator(
+    application, cookie: bytes | None = None, origin: bytes = b"http://testserver"
+) -> WebsocketCommunicator:
     """A communicator on /ws/chat/; ``cookie`` comes from ``session_cookie`` (called
     outside the event loop, since it writes the session)."""
     headers = [(b"origin", origin), (b"host", b"testserver")]

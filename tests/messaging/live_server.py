@@ -13,17 +13,28 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 
 
+class Live:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+
 @pytest.fixture
-def asgi_live_server(settings, tmp_path):
+def asgi_live_server(settings, tmp_path) -> Iterator[Live]:
+    yield from serve(settings, tmp_path)
+
+
+def serve(settings, tmp_path) -> Iterator[Live]:
+    """The fixture's body, for conftest files that declare the fixture themselves:
+    ``yield from serve(settings, tmp_path)``."""
     import uvicorn
 
     from tests.messaging.asgi import build_application
 
-    settings.ROOT_URLCONF = "tests.messaging.urls"  # adds messaging's URLs until they are wired in
     settings.PRIVATE_MEDIA_ROOT = str(tmp_path / "private-media")
     settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
     with socket.socket() as probe:
@@ -40,10 +51,7 @@ def asgi_live_server(settings, tmp_path):
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
 
-    class Live:
-        url = f"http://127.0.0.1:{port}"
-
-    yield Live()
+    yield Live(f"http://127.0.0.1:{port}")
     server.should_exit = True
     thread.join(timeout=10)
     _close_server_connections()

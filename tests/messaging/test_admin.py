@@ -34,7 +34,15 @@ def test_every_messaging_admin_page_opens(client, staff, alice, bob, conversatio
     services.notification_preferences_set(actor=bob, preferences={"offer": "off"})
     client.force_login(staff)
 
-    for model in ("conversation", "message", "messagereport", "attachment", "block", "notification", "notificationpreference"):
+    for model in (
+        "conversation",
+        "message",
+        "messagereport",
+        "attachment",
+        "block",
+        "notification",
+        "notificationpreference",
+    ):
         listing = client.get(f"/admin/messaging/{model}/")
         assert listing.status_code == 200, model
     assert client.get(f"/admin/messaging/attachment/{attachment.pk}/change/").status_code == 200
@@ -44,7 +52,9 @@ def test_every_messaging_admin_page_opens(client, staff, alice, bob, conversatio
 
 def test_staff_resolve_reports_with_an_admin_action(client, staff, alice, bob, conversation, send):
     message = send(bob, "spam")
-    report = services.message_report(actor=alice, conversation_id=conversation.pk, seq=message.seq, reason="spam")
+    report = services.message_report(
+        actor=alice, conversation_id=conversation.pk, seq=message.seq, reason="spam"
+    )
     client.force_login(staff)
 
     client.post("/admin/messaging/messagereport/", {"action": "resolve", "_selected_action": [report.pk]})
@@ -56,8 +66,10 @@ def test_staff_resolve_reports_with_an_admin_action(client, staff, alice, bob, c
 def test_staff_join_a_conversation_with_an_admin_action(client, staff, conversation):
     client.force_login(staff)
 
-    client.post("/admin/messaging/conversation/", {"action": "join_as_staff", "_selected_action": [conversation.pk]})
+    client.post(
+        "/admin/messaging/conversation/", {"action": "join_as_staff", "_selected_action": [conversation.pk]}
+    )
 
     assert Participant.objects.filter(conversation=conversation, user=staff, left_at__isnull=True).exists()
-    assert Message.objects.get(conversation=conversation).body == "Staff M. joined."
+    assert Message.objects.get(conversation=conversation).body == "Staff M. joined the conversation."
     assert MessageReport.objects.count() == 0

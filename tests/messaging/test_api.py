@@ -22,7 +22,11 @@ def as_bob(api_client, bob):
 
 
 def test_the_api_needs_a_login(api_client, conversation):
-    for url in (f"{API}/conversations/", f"{API}/conversations/{conversation.pk}/messages/", f"{API}/notifications/"):
+    for url in (
+        f"{API}/conversations/",
+        f"{API}/conversations/{conversation.pk}/messages/",
+        f"{API}/notifications/",
+    ):
         response = api_client.get(url)
         assert response.status_code in (401, 403), url
         assert set(response.json()) == {"message", "code", "extra"}
@@ -37,7 +41,12 @@ def test_conversation_list_and_detail(as_bob, alice, bob, conversation, send):
 
     assert [c["id"] for c in listing["results"]] == [conversation.pk]
     row = listing["results"][0]
-    assert (row["title"], row["unread"], row["last_message_seq"], row["last_read_seq"]) == ("Logo design", 2, 2, 0)
+    assert (row["title"], row["unread"], row["last_message_seq"], row["last_read_seq"]) == (
+        "Logo design",
+        2,
+        2,
+        0,
+    )
     assert row["last_message"]["body"] == "Are you there?"
     assert row["subject"]["type"] == "accounts.category"
     assert detail == row
@@ -64,12 +73,22 @@ def test_messages_are_paged_by_seq_before_and_after(as_bob, alice, conversation,
         send(alice, f"m{n}")
 
     latest = as_bob.get(f"{API}/conversations/{conversation.pk}/messages/?limit=3").json()
-    older = as_bob.get(f"{API}/conversations/{conversation.pk}/messages/?limit=3&before={latest['before_cursor']}").json()
+    older = as_bob.get(
+        f"{API}/conversations/{conversation.pk}/messages/?limit=3&before={latest['before_cursor']}"
+    ).json()
     newer = as_bob.get(f"{API}/conversations/{conversation.pk}/messages/?after=5").json()
 
-    assert ([m["seq"] for m in latest["results"]], latest["has_more"], latest["before_cursor"]) == ([5, 6, 7], True, 5)
+    assert ([m["seq"] for m in latest["results"]], latest["has_more"], latest["before_cursor"]) == (
+        [5, 6, 7],
+        True,
+        5,
+    )
     assert ([m["seq"] for m in older["results"]], older["has_more"]) == ([2, 3, 4], True)
-    assert ([m["seq"] for m in newer["results"]], newer["has_more"], newer["after_cursor"]) == ([6, 7], False, 7)
+    assert ([m["seq"] for m in newer["results"]], newer["has_more"], newer["after_cursor"]) == (
+        [6, 7],
+        False,
+        7,
+    )
 
 
 @pytest.mark.parametrize("query", ["before=abc", "after=-1", "before=3&after=1"])
@@ -115,7 +134,11 @@ def test_edit_and_delete(as_bob, bob, conversation, send):
     deleted = as_bob.delete(url)
 
     assert (edited.status_code, edited.json()["body"]) == (200, "Hello")
-    assert (deleted.status_code, deleted.json()["body"], deleted.json()["deleted_at"] is not None) == (200, "", True)
+    assert (deleted.status_code, deleted.json()["body"], deleted.json()["deleted_at"] is not None) == (
+        200,
+        "",
+        True,
+    )
 
 
 def test_mark_read(as_bob, alice, conversation, send):
@@ -130,10 +153,17 @@ def test_mark_read(as_bob, alice, conversation, send):
 
 
 def test_upload_send_and_download_a_file(as_bob, api_client, alice, carol, conversation):
-    uploaded = as_bob.post(f"{API}/conversations/{conversation.pk}/attachments/", {"file": pdf_upload()}, format="multipart")
+    uploaded = as_bob.post(
+        f"{API}/conversations/{conversation.pk}/attachments/", {"file": pdf_upload()}, format="multipart"
+    )
     assert uploaded.status_code == 201
     attachment = uploaded.json()
-    assert (attachment["name"], attachment["size_bytes"], attachment["is_image"], attachment["thumbnail_url"]) == (
+    assert (
+        attachment["name"],
+        attachment["size_bytes"],
+        attachment["is_image"],
+        attachment["thumbnail_url"],
+    ) == (
         "brief.pdf",
         2048,
         False,
@@ -148,9 +178,15 @@ def test_upload_send_and_download_a_file(as_bob, api_client, alice, carol, conve
 
     api_client.force_authenticate(alice)
     download = api_client.get(f"{API}/conversations/{conversation.pk}/attachments/{attachment['id']}/")
-    assert (download.status_code, download["Content-Disposition"]) == (200, 'attachment; filename="brief.pdf"')
+    assert (download.status_code, download["Content-Disposition"]) == (
+        200,
+        'attachment; filename="brief.pdf"',
+    )
     api_client.force_authenticate(carol)
-    assert api_client.get(f"{API}/conversations/{conversation.pk}/attachments/{attachment['id']}/").status_code == 404
+    assert (
+        api_client.get(f"{API}/conversations/{conversation.pk}/attachments/{attachment['id']}/").status_code
+        == 404
+    )
 
 
 def test_a_bad_upload_is_400(as_bob, conversation):
@@ -184,11 +220,17 @@ def test_notifications_list_read_and_read_all(as_bob, bob):
 def test_preferences_get_and_put(as_bob, bob):
     assert as_bob.get(f"{API}/notifications/preferences/").json()["offer"] == "email"
 
-    saved = as_bob.put(f"{API}/notifications/preferences/", {"offer": "in_app", "message": "off"}, format="json")
+    saved = as_bob.put(
+        f"{API}/notifications/preferences/", {"offer": "in_app", "message": "off"}, format="json"
+    )
     bad_channel = as_bob.put(f"{API}/notifications/preferences/", {"offer": "pigeon"}, format="json")
     bad_kind = as_bob.put(f"{API}/notifications/preferences/", {"gossip": "email"}, format="json")
 
-    assert (saved.json()["offer"], saved.json()["message"], saved.json()["review"]) == ("in_app", "off", "email")
+    assert (saved.json()["offer"], saved.json()["message"], saved.json()["review"]) == (
+        "in_app",
+        "off",
+        "email",
+    )
     assert (bad_channel.status_code, bad_kind.status_code) == (400, 400)
     assert selectors.preferences_for(user=bob)["offer"] == "in_app"
 
@@ -232,3 +274,30 @@ def factories_message():
     bob = factories.make_freelancer()
     conversation = services.conversation_get_or_create_for_subject(participants=[alice, bob])
     return services.message_send(actor=alice, conversation_id=conversation.pk, body="x").message
+
+
+MESSAGING_ENUM_NAMES = {
+    # the entries the wiring adds to SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]
+    "MessageKindEnum": "messaging.models.Message.Kind",
+    "NotificationKindEnum": "messaging.models.NotificationKind",
+    "NotificationChannelEnum": "messaging.models.Channel",
+    "ClientKindEnum": "accounts.models.ClientKind",
+}
+
+
+def test_the_schema_generates_without_warnings_given_the_enum_names(capsys):
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.plumbing import _load_enum_name_overrides
+    from drf_spectacular.settings import patched_settings, spectacular_settings
+
+    overrides = {**spectacular_settings.ENUM_NAME_OVERRIDES, **MESSAGING_ENUM_NAMES}
+    _load_enum_name_overrides.cache_clear()
+    capsys.readouterr()
+    try:
+        with patched_settings({"ENUM_NAME_OVERRIDES": overrides}):
+            schema = SchemaGenerator().get_schema(request=None, public=True)
+    finally:
+        _load_enum_name_overrides.cache_clear()
+
+    assert "Warning" not in capsys.readouterr().err
+    assert schema["components"]["schemas"]["NotificationChannelEnum"]["enum"] == ["email", "in_app", "off"]

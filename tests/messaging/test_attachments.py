@@ -85,7 +85,9 @@ def test_bad_files_are_refused_with_a_clear_code(alice, conversation, file, code
 
 
 def test_exactly_10_mb_is_accepted(alice, conversation):
-    attachment = upload(alice, conversation, SimpleUploadedFile("big.pdf", b"%PDF-" + b"0" * (10 * 1024 * 1024 - 5)))
+    attachment = upload(
+        alice, conversation, SimpleUploadedFile("big.pdf", b"%PDF-" + b"0" * (10 * 1024 * 1024 - 5))
+    )
 
     assert attachment.size_bytes == 10 * 1024 * 1024
 
@@ -103,21 +105,31 @@ def test_an_uploaded_file_is_sent_once_by_its_uploader_in_its_conversation(alice
 
     for actor, conv in ((bob, conversation), (alice, other)):
         with pytest.raises(ApplicationError) as error:
-            services.message_send(actor=actor, conversation_id=conv.pk, body="", attachment_ids=[attachment.pk])
+            services.message_send(
+                actor=actor, conversation_id=conv.pk, body="", attachment_ids=[attachment.pk]
+            )
         assert error.value.code == "attachment_not_found"
 
     sent = services.message_send(
-        actor=alice, conversation_id=conversation.pk, body="", attachment_ids=[attachment.pk], client_msg_id="f"
+        actor=alice,
+        conversation_id=conversation.pk,
+        body="",
+        attachment_ids=[attachment.pk],
+        client_msg_id="f",
     ).message
     assert list(sent.attachments.values_list("pk", flat=True)) == [attachment.pk]
     with pytest.raises(ApplicationError) as twice:
-        services.message_send(actor=alice, conversation_id=conversation.pk, body="again", attachment_ids=[attachment.pk])
+        services.message_send(
+            actor=alice, conversation_id=conversation.pk, body="again", attachment_ids=[attachment.pk]
+        )
     assert twice.value.code == "attachment_not_found"
 
 
 def test_participants_download_and_others_get_404(client, alice, bob, carol, conversation):
     attachment = upload(alice, conversation, pdf_upload("brief.pdf"))
-    services.message_send(actor=alice, conversation_id=conversation.pk, body="", attachment_ids=[attachment.pk])
+    services.message_send(
+        actor=alice, conversation_id=conversation.pk, body="", attachment_ids=[attachment.pk]
+    )
     url = f"/messages/files/{attachment.pk}/"
 
     client.force_login(bob)
@@ -140,7 +152,9 @@ def test_participants_download_and_others_get_404(client, alice, bob, carol, con
 
 def test_images_are_shown_inline_with_a_thumbnail(client, alice, bob, conversation):
     attachment = upload(alice, conversation, png_upload())
-    services.message_send(actor=alice, conversation_id=conversation.pk, body="look", attachment_ids=[attachment.pk])
+    services.message_send(
+        actor=alice, conversation_id=conversation.pk, body="look", attachment_ids=[attachment.pk]
+    )
     client.force_login(bob)
 
     full = client.get(f"/messages/files/{attachment.pk}/")
@@ -178,7 +192,9 @@ def test_files_of_a_deleted_message_are_gone_for_participants(client, alice, bob
 
 def test_a_participant_who_left_loses_access(client, alice, bob, conversation):
     attachment = upload(alice, conversation, pdf_upload())
-    services.message_send(actor=alice, conversation_id=conversation.pk, body="", attachment_ids=[attachment.pk])
+    services.message_send(
+        actor=alice, conversation_id=conversation.pk, body="", attachment_ids=[attachment.pk]
+    )
     services.conversation_leave(actor=bob, conversation_id=conversation.pk)
 
     client.force_login(bob)

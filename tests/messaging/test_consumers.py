@@ -39,7 +39,9 @@ async def connected(app, cookie: bytes):
 
 async def subscribe(communicator, conversation_id: int, last_seq: int = 0) -> list[dict]:
     """Subscribe; returns the resynced message frames (up to the "subscribed" frame)."""
-    await communicator.send_json_to({"type": "subscribe", "conversation": conversation_id, "last_seq": last_seq})
+    await communicator.send_json_to(
+        {"type": "subscribe", "conversation": conversation_id, "last_seq": last_seq}
+    )
     frames = []
     while True:
         frame = await receive_json(communicator)
@@ -59,6 +61,7 @@ send_service = database_sync_to_async(services.message_send)
 
 def test_a_foreign_origin_is_refused(app, alice):
     alice_cookie = session_cookie(alice)
+
     async def scenario():
         communicator = make_communicator(app, alice_cookie, origin=b"https://evil.example")
         ok, _ = await communicator.connect(timeout=5)
@@ -79,6 +82,7 @@ def test_an_anonymous_connection_is_closed(app):
 
 def test_a_non_participant_is_refused_at_subscribe_and_hears_nothing(app, alice, carol, conversation):
     carol_cookie = session_cookie(carol)
+
     async def scenario():
         outsider = await connected(app, carol_cookie)
         await outsider.send_json_to({"type": "subscribe", "conversation": conversation.pk, "last_seq": 0})
@@ -116,6 +120,7 @@ def test_a_non_participant_is_refused_at_subscribe_and_hears_nothing(app, alice,
 def test_a_message_reaches_both_sides_live(app, alice, bob, conversation):
     alice_cookie = session_cookie(alice)
     bob_cookie = session_cookie(bob)
+
     async def scenario():
         a = await connected(app, alice_cookie)
         b = await connected(app, bob_cookie)
@@ -141,9 +146,17 @@ def test_a_message_reaches_both_sides_live(app, alice, bob, conversation):
 
     ack, mine, theirs, badge = run(scenario)
     stored = Message.objects.get(conversation=conversation)
-    assert ack == {"type": "ack", "conversation": conversation.pk, "client_msg_id": "m-1", "seq": 1, "created": True}
+    assert ack == {
+        "type": "ack",
+        "conversation": conversation.pk,
+        "client_msg_id": "m-1",
+        "seq": 1,
+        "created": True,
+    }
     assert theirs == mine
-    assert {k: theirs[k] for k in ("type", "event", "conversation", "seq", "id", "kind", "sender", "body")} == {
+    assert {
+        k: theirs[k] for k in ("type", "event", "conversation", "seq", "id", "kind", "sender", "body")
+    } == {
         "type": "message",
         "event": "new",
         "conversation": conversation.pk,
@@ -178,20 +191,27 @@ def test_sending_the_same_id_again_after_a_reconnect_stores_one_message(app, ali
     first_ack, second_ack = run(scenario)
     assert (first_ack["seq"], first_ack["created"]) == (1, True)
     assert (second_ack["seq"], second_ack["created"]) == (1, False)
-    assert list(Message.objects.filter(conversation=conversation).values_list("body", flat=True)) == ["Only once"]
+    assert list(Message.objects.filter(conversation=conversation).values_list("body", flat=True)) == [
+        "Only once"
+    ]
 
 
 def test_resubscribing_with_the_last_seq_resyncs_without_gap_or_duplicate(app, alice, bob, conversation):
     bob_cookie = session_cookie(bob)
+
     async def scenario():
         b = await connected(app, bob_cookie)
         await subscribe(b, conversation.pk)
         for n in (1, 2):
-            await send_service(actor=alice, conversation_id=conversation.pk, body=f"live {n}", client_msg_id=f"l{n}")
+            await send_service(
+                actor=alice, conversation_id=conversation.pk, body=f"live {n}", client_msg_id=f"l{n}"
+            )
         before = [(await receive_until(b, "message"))["seq"] for _ in range(2)]
         await b.disconnect()
         for n in (3, 4, 5):  # sent while Bob is away
-            await send_service(actor=alice, conversation_id=conversation.pk, body=f"away {n}", client_msg_id=f"a{n}")
+            await send_service(
+                actor=alice, conversation_id=conversation.pk, body=f"away {n}", client_msg_id=f"a{n}"
+            )
         b2 = await connected(app, bob_cookie)
         resynced = [f["seq"] for f in await subscribe(b2, conversation.pk, last_seq=before[-1])]
         await send_service(actor=alice, conversation_id=conversation.pk, body="back", client_msg_id="b6")
@@ -204,11 +224,16 @@ def test_resubscribing_with_the_last_seq_resyncs_without_gap_or_duplicate(app, a
     assert resynced == [3, 4, 5]
     assert after == [6]
     received = before + resynced + after
-    assert received == list(Message.objects.filter(conversation=conversation).order_by("seq").values_list("seq", flat=True))
+    assert received == list(
+        Message.objects.filter(conversation=conversation).order_by("seq").values_list("seq", flat=True)
+    )
 
 
-def test_a_live_message_that_skips_a_number_first_pulls_the_missing_one(app, alice, bob, conversation, monkeypatch):
+def test_a_live_message_that_skips_a_number_first_pulls_the_missing_one(
+    app, alice, bob, conversation, monkeypatch
+):
     bob_cookie = session_cookie(bob)
+
     async def scenario():
         b = await connected(app, bob_cookie)
         await subscribe(b, conversation.pk)
@@ -221,7 +246,9 @@ def test_a_live_message_that_skips_a_number_first_pulls_the_missing_one(app, ali
         # and a late copy of message 1 is not delivered twice
         layer = get_channel_layer()
         late = await database_sync_to_async(_frame_for)(conversation.pk, 1)
-        await layer.group_send(realtime.conversation_group(conversation.pk), {"type": realtime.EVENT_TYPE, "frame": late})
+        await layer.group_send(
+            realtime.conversation_group(conversation.pk), {"type": realtime.EVENT_TYPE, "frame": late}
+        )
         duplicates = await b.receive_nothing(timeout=0.5)
         await b.disconnect()
         return frames, duplicates
@@ -240,7 +267,9 @@ def _frame_for(conversation_id: int, seq: int) -> dict:
 def test_a_subscription_replays_history_from_zero(app, alice, bob, conversation):
     bob_cookie = session_cookie(bob)
     for n in range(1, 4):
-        services.message_send(actor=alice, conversation_id=conversation.pk, body=f"m{n}", client_msg_id=f"h{n}")
+        services.message_send(
+            actor=alice, conversation_id=conversation.pk, body=f"m{n}", client_msg_id=f"h{n}"
+        )
 
     async def scenario():
         b = await connected(app, bob_cookie)
@@ -256,21 +285,36 @@ def test_a_subscription_replays_history_from_zero(app, alice, bob, conversation)
 
 def test_edits_and_deletions_reach_subscribers(app, alice, bob, conversation):
     bob_cookie = session_cookie(bob)
+
     async def scenario():
         b = await connected(app, bob_cookie)
         await subscribe(b, conversation.pk)
         await send_service(actor=alice, conversation_id=conversation.pk, body="Helo", client_msg_id="e1")
         await receive_until(b, "message")
-        await database_sync_to_async(services.message_edit)(actor=alice, conversation_id=conversation.pk, seq=1, body="Hello")
+        await database_sync_to_async(services.message_edit)(
+            actor=alice, conversation_id=conversation.pk, seq=1, body="Hello"
+        )
         edited = await receive_until(b, "message")
-        await database_sync_to_async(services.message_delete)(actor=alice, conversation_id=conversation.pk, seq=1)
+        await database_sync_to_async(services.message_delete)(
+            actor=alice, conversation_id=conversation.pk, seq=1
+        )
         deleted = await receive_until(b, "message")
         await b.disconnect()
         return edited, deleted
 
     edited, deleted = run(scenario)
-    assert (edited["event"], edited["seq"], edited["body"], edited["edited_at"] is not None) == ("edited", 1, "Hello", True)
-    assert (deleted["event"], deleted["seq"], deleted["body"], deleted["deleted_at"] is not None) == ("deleted", 1, "", True)
+    assert (edited["event"], edited["seq"], edited["body"], edited["edited_at"] is not None) == (
+        "edited",
+        1,
+        "Hello",
+        True,
+    )
+    assert (deleted["event"], deleted["seq"], deleted["body"], deleted["deleted_at"] is not None) == (
+        "deleted",
+        1,
+        "",
+        True,
+    )
 
 
 # --- receipts, typing, presence -------------------------------------------------------------------
@@ -279,13 +323,16 @@ def test_edits_and_deletions_reach_subscribers(app, alice, bob, conversation):
 def test_read_receipts_typing_and_presence_reach_the_other_side(app, alice, bob, conversation):
     alice_cookie = session_cookie(alice)
     bob_cookie = session_cookie(bob)
+
     async def scenario():
         b = await connected(app, bob_cookie)
         await subscribe(b, conversation.pk)
         a = await connected(app, alice_cookie)
         await subscribe(a, conversation.pk)
         online = await receive_until(b, "presence")
-        await a.send_json_to({"type": "send", "conversation": conversation.pk, "client_msg_id": "r1", "body": "Hi"})
+        await a.send_json_to(
+            {"type": "send", "conversation": conversation.pk, "client_msg_id": "r1", "body": "Hi"}
+        )
         await receive_until(b, "message")
         await b.send_json_to({"type": "read", "conversation": conversation.pk, "seq": 1})
         receipt = await receive_until(a, "read")
@@ -305,8 +352,38 @@ def test_read_receipts_typing_and_presence_reach_the_other_side(app, alice, bob,
     assert offline == {"type": "presence", "conversation": conversation.pk, "user": alice.pk, "online": False}
 
 
+def test_a_second_tab_keeps_a_person_online(app, alice, bob, conversation):
+    alice_cookie = session_cookie(alice)
+    bob_cookie = session_cookie(bob)
+
+    async def scenario():
+        a = await connected(app, alice_cookie)
+        await subscribe(a, conversation.pk)
+        tab1 = await connected(app, bob_cookie)
+        await subscribe(tab1, conversation.pk)
+        tab2 = await connected(app, bob_cookie)
+        await subscribe(tab2, conversation.pk)
+        await drain(a)
+        await tab1.disconnect()
+        after_one = [f for f in await drain(a, timeout=0.5) if f["type"] == "presence"]
+        await tab2.disconnect()
+        after_both = await receive_until(a, "presence")
+        await a.disconnect()
+        return after_one, after_both
+
+    after_one, after_both = run(scenario)
+    assert after_one == []
+    assert after_both == {
+        "type": "presence",
+        "conversation": conversation.pk,
+        "user": bob.pk,
+        "online": False,
+    }
+
+
 def test_typing_needs_a_subscription(app, alice, conversation):
     alice_cookie = session_cookie(alice)
+
     async def scenario():
         a = await connected(app, alice_cookie)
         await a.send_json_to({"type": "typing", "conversation": conversation.pk})
@@ -324,6 +401,7 @@ def test_typing_needs_a_subscription(app, alice, conversation):
 
 def test_notifications_reach_the_users_own_group(app, bob):
     bob_cookie = session_cookie(bob)
+
     async def scenario():
         b = await connected(app, bob_cookie)
         await database_sync_to_async(services.notify)(
@@ -348,6 +426,7 @@ def test_notifications_reach_the_users_own_group(app, bob):
 
 def test_bad_frames_get_error_frames_and_the_connection_stays_open(app, alice, conversation):
     alice_cookie = session_cookie(alice)
+
     async def scenario():
         a = await connected(app, alice_cookie)
         replies = []
@@ -359,7 +438,9 @@ def test_bad_frames_get_error_frames_and_the_connection_stays_open(app, alice, c
             json.dumps({"type": "send", "conversation": conversation.pk, "client_msg_id": "z", "body": 5}),
             json.dumps({"type": "subscribe", "conversation": "abc"}),
             json.dumps({"type": "subscribe", "conversation": conversation.pk, "last_seq": -3}),
-            json.dumps({"type": "send", "conversation": conversation.pk, "client_msg_id": "big", "body": "x" * 5001}),
+            json.dumps(
+                {"type": "send", "conversation": conversation.pk, "client_msg_id": "big", "body": "x" * 5001}
+            ),
             "x" * (70 * 1024),
         ):
             await a.send_to(text_data=raw)
@@ -391,7 +472,9 @@ def test_a_suspended_account_is_disconnected_at_the_next_ping(app, alice, staff)
 
     async def scenario():
         a = await connected(app, alice_cookie)
-        await database_sync_to_async(account_services.user_suspend)(actor=staff, user_id=alice.pk, reason="spam")
+        await database_sync_to_async(account_services.user_suspend)(
+            actor=staff, user_id=alice.pk, reason="spam"
+        )
         await a.send_json_to({"type": "ping"})
         error = await receive_json(a)
         closed = await a.receive_output(timeout=5)

@@ -30,7 +30,9 @@ def at(minutes: float):
 
 def test_notify_stores_pushes_and_emails(bob, broadcasts, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        notification = services.notify(recipient=bob, kind="contract", text="Milestone funded", url="/contracts/7/")
+        notification = services.notify(
+            recipient=bob, kind="contract", text="Milestone funded", url="/contracts/7/"
+        )
 
     assert (notification.recipient_id, notification.kind, notification.text, notification.url) == (
         bob.pk,
@@ -101,7 +103,10 @@ def test_mark_read_one_and_all(alice, bob, broadcasts, django_capture_on_commit_
     with django_capture_on_commit_callbacks(execute=True):
         services.notification_mark_read(actor=bob, notification_id=first.pk)
     assert selectors.notification_unread_count(user_id=bob.pk) == 1
-    assert broadcasts[-1] == (f"chat.user.{bob.pk}", {"type": "notifications_read", "unread_notifications": 1})
+    assert broadcasts[-1] == (
+        f"chat.user.{bob.pk}",
+        {"type": "notifications_read", "unread_notifications": 1},
+    )
     with pytest.raises(Exception) as error:
         services.notification_mark_read(actor=alice, notification_id=first.pk)
     assert error.value.status_code == 404
@@ -122,7 +127,10 @@ def test_preferences_default_to_email_and_refuse_unknown_values(bob):
         "job": "email",
         "account": "email",
     }
-    for preferences, code in (({"gossip": "email"}, "invalid_kind"), ({"offer": "pigeon"}, "invalid_channel")):
+    for preferences, code in (
+        ({"gossip": "email"}, "invalid_kind"),
+        ({"offer": "pigeon"}, "invalid_channel"),
+    ):
         with pytest.raises(Exception) as error:
             services.notification_preferences_set(actor=bob, preferences=preferences)
         assert error.value.code == code
@@ -166,7 +174,9 @@ def test_chat_digest_batches_unread_messages_once_per_15_minutes(
     assert len(mail.outbox) == 2
 
 
-def test_read_messages_and_own_messages_are_not_emailed(alice, bob, conversation, send, django_capture_on_commit_callbacks):
+def test_read_messages_and_own_messages_are_not_emailed(
+    alice, bob, conversation, send, django_capture_on_commit_callbacks
+):
     with at(0):
         send(alice, "Hi")
         services.conversation_mark_read(actor=bob, conversation_id=conversation.pk, seq=1)
@@ -177,7 +187,9 @@ def test_read_messages_and_own_messages_are_not_emailed(alice, bob, conversation
     assert "Hello Alice" in mail.outbox[0].body
 
 
-def test_muted_and_opted_out_participants_get_no_digest(alice, bob, carol, send, django_capture_on_commit_callbacks):
+def test_muted_and_opted_out_participants_get_no_digest(
+    alice, bob, carol, send, django_capture_on_commit_callbacks
+):
     group = services.conversation_get_or_create_for_subject(participants=[alice, bob, carol], title="Team")
     services.conversation_mute(actor=bob, conversation_id=group.pk)
     services.notification_preferences_set(actor=carol, preferences={"message": "in_app"})

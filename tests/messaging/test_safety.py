@@ -63,7 +63,7 @@ def test_ordinary_text_is_not_flagged(text):
 
 
 def test_rendering_escapes_markup_before_making_links():
-    html = render_body('<script>alert(1)</script> see https://example.com/a?b=1&c=2.')
+    html = render_body("<script>alert(1)</script> see https://example.com/a?b=1&c=2.")
     assert str(html) == (
         "&lt;script&gt;alert(1)&lt;/script&gt; see "
         '<a href="https://example.com/a?b=1&amp;c=2" rel="nofollow noopener noreferrer" target="_blank">'

@@ -23,8 +23,12 @@ pytestmark = pytest.mark.django_db
 def test_a_subject_gets_one_conversation_with_its_participants(alice, bob):
     subject = factories.CategoryFactory()
 
-    first = services.conversation_get_or_create_for_subject(subject=subject, participants=[alice, bob], title="Logo")
-    again = services.conversation_get_or_create_for_subject(subject=subject, participants=[bob, alice], title="Other")
+    first = services.conversation_get_or_create_for_subject(
+        subject=subject, participants=[alice, bob], title="Logo"
+    )
+    again = services.conversation_get_or_create_for_subject(
+        subject=subject, participants=[bob, alice], title="Other"
+    )
 
     assert again.pk == first.pk
     assert first.title == "Logo"
@@ -71,7 +75,9 @@ def test_system_messages_have_no_sender_and_count_as_unread(alice, bob, conversa
 def test_staff_join_a_dispute_through_the_system_api(conversation, staff):
     services.conversation_add_participant(conversation=conversation, user=staff)
 
-    assert Participant.objects.filter(conversation=conversation, user=staff, left_at__isnull=True).count() == 1
+    assert (
+        Participant.objects.filter(conversation=conversation, user=staff, left_at__isnull=True).count() == 1
+    )
     assert Message.objects.get(conversation=conversation, seq=1).body == "Staff M. joined the conversation."
 
 
@@ -82,8 +88,13 @@ def test_a_participant_adds_a_teammate_and_outsiders_cannot(alice, bob, carol, c
         services.participant_add(actor=carol, conversation_id=conversation.pk, user_id=teammate.pk)
     assert (error.value.status_code, error.value.code) == (404, "conversation_not_found")
 
+    services.message_post_system(conversation=conversation, text="Offer sent")
     services.participant_add(actor=alice, conversation_id=conversation.pk, user_id=teammate.pk)
-    assert Message.objects.get(conversation=conversation, seq=1).body == "Tess T. was added by Alice A.."
+    assert selectors.unread_total(user=teammate) == 1  # the announcement, not the backlog
+    assert (
+        Message.objects.get(conversation=conversation, seq=2).body
+        == "Alice A. added Tess T. to the conversation."
+    )
     with pytest.raises(ApplicationError) as again:
         services.participant_add(actor=alice, conversation_id=conversation.pk, user_id=teammate.pk)
     assert again.value.code == "already_participant"
@@ -146,8 +157,12 @@ def test_messages_are_numbered_per_conversation(alice, bob, carol, conversation,
 
 
 def test_sending_the_same_client_msg_id_twice_stores_one_message(alice, conversation):
-    first = services.message_send(actor=alice, conversation_id=conversation.pk, body="Hi", client_msg_id="abc-1")
-    again = services.message_send(actor=alice, conversation_id=conversation.pk, body="Hi", client_msg_id="abc-1")
+    first = services.message_send(
+        actor=alice, conversation_id=conversation.pk, body="Hi", client_msg_id="abc-1"
+    )
+    again = services.message_send(
+        actor=alice, conversation_id=conversation.pk, body="Hi", client_msg_id="abc-1"
+    )
 
     assert (first.created, again.created) == (True, False)
     assert again.message.pk == first.message.pk
@@ -234,7 +249,20 @@ def test_sending_marks_your_own_read_position(alice, bob, send):
     assert selectors.unread_total(user=bob) == 1
 
 
-def test_the_broadcast_waits_for_the_commit(alice, conversation, send, broadcasts, django_capture_on_commit_callbacks):
+def online(*users) -> None:
+    """As if each user had a websocket open (presence lives in the cache)."""
+    from django.core.cache import cache
+
+    from messaging.presence import PRESENCE_TTL_SECONDS, _key
+
+    for user in users:
+        cache.set(_key(user.pk), 1, timeout=PRESENCE_TTL_SECONDS)
+
+
+def test_the_broadcast_waits_for_the_commit(
+    alice, bob, conversation, send, broadcasts, django_capture_on_commit_callbacks
+):
+    online(bob)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         send(alice, "Hello")
         assert broadcasts == []
@@ -242,21 +270,36 @@ def test_the_broadcast_waits_for_the_commit(alice, conversation, send, broadcast
         callback()
 
     groups = [group for group, _ in broadcasts]
-    bob_id = conversation.participants.exclude(user=alice).get().user_id
-    assert groups == [f"chat.conv.{conversation.pk}", f"chat.user.{bob_id}"]
+    assert groups == [f"chat.conv.{conversation.pk}", f"chat.user.{bob.pk}"]
     assert broadcasts[0][1]["type"] == "message"
     assert broadcasts[0][1]["event"] == "new"
     assert broadcasts[0][1]["body"] == "Hello"
     assert broadcasts[1][1] == {"type": "unread", "conversation": conversation.pk, "unread": 1, "total": 1}
 
 
-def test_a_rolled_back_send_broadcasts_nothing(alice, conversation, broadcasts, django_capture_on_commit_callbacks):
+def test_badge_counts_go_only_to_people_online(
+    alice, bob, carol, send, broadcasts, django_capture_on_commit_callbacks
+):
+    group = services.conversation_get_or_create_for_subject(participants=[alice, bob, carol], title="Team")
+    online(carol)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        send(alice, "hi all", conv=group)
+
+    assert [g for g, _ in broadcasts] == [f"chat.conv.{group.pk}", f"chat.user.{carol.pk}"]
+
+
+def test_a_rolled_back_send_broadcasts_nothing(
+    alice, conversation, broadcasts, django_capture_on_commit_callbacks
+):
     from django.db import transaction
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         try:
             with transaction.atomic():
-                services.message_send(actor=alice, conversation_id=conversation.pk, body="oops", client_msg_id="r")
+                services.message_send(
+                    actor=alice, conversation_id=conversation.pk, body="oops", client_msg_id="r"
+                )
                 raise RuntimeError("rolled back")
         except RuntimeError:
             pass
@@ -273,7 +316,9 @@ def test_the_sender_edits_within_15_minutes(alice, bob, conversation, send):
     with time_machine.travel("2026-03-01 10:00:00+00:00", tick=False):
         message = send(alice, "Helo")
     with time_machine.travel("2026-03-01 10:14:59+00:00", tick=False):
-        edited = services.message_edit(actor=alice, conversation_id=conversation.pk, seq=message.seq, body="Hello")
+        edited = services.message_edit(
+            actor=alice, conversation_id=conversation.pk, seq=message.seq, body="Hello"
+        )
 
     assert edited.body == "Hello"
     assert edited.edited_at.isoformat() == "2026-03-01T10:14:59+00:00"
@@ -282,7 +327,10 @@ def test_the_sender_edits_within_15_minutes(alice, bob, conversation, send):
 def test_editing_after_15_minutes_is_refused(alice, conversation, send):
     with time_machine.travel("2026-03-01 10:00:00+00:00", tick=False):
         message = send(alice, "Helo")
-    with time_machine.travel("2026-03-01 10:15:01+00:00", tick=False), pytest.raises(ApplicationError) as error:
+    with (
+        time_machine.travel("2026-03-01 10:15:01+00:00", tick=False),
+        pytest.raises(ApplicationError) as error,
+    ):
         services.message_edit(actor=alice, conversation_id=conversation.pk, seq=message.seq, body="Hello")
 
     assert error.value.code == "edit_window_closed"
@@ -311,7 +359,12 @@ def test_a_deleted_message_keeps_its_place_but_not_its_content(alice, bob, conve
     message.refresh_from_db()
     payload = message_payload(message)
     assert message.body == "call me at +1 415 555 0132"  # kept for staff
-    assert (payload["seq"], payload["body"], payload["body_html"], payload["flagged_off_platform"]) == (1, "", "", False)
+    assert (payload["seq"], payload["body"], payload["body_html"], payload["flagged_off_platform"]) == (
+        1,
+        "",
+        "",
+        False,
+    )
     with pytest.raises(ApplicationError) as again:
         services.message_edit(actor=alice, conversation_id=conversation.pk, seq=1, body="x")
     assert again.value.code == "message_deleted"
@@ -319,7 +372,9 @@ def test_a_deleted_message_keeps_its_place_but_not_its_content(alice, bob, conve
 
 def test_editing_rechecks_the_off_platform_rule(alice, conversation, send):
     message = send(alice, "See you")
-    edited = services.message_edit(actor=alice, conversation_id=conversation.pk, seq=message.seq, body="email me: a@b.co")
+    edited = services.message_edit(
+        actor=alice, conversation_id=conversation.pk, seq=message.seq, body="email me: a@b.co"
+    )
 
     assert (edited.flagged_off_platform, edited.off_platform_reasons) == (True, ["email"])
 
@@ -365,11 +420,15 @@ def test_marking_read_broadcasts_the_receipt_and_the_new_count(
     alice, bob, conversation, send, broadcasts, django_capture_on_commit_callbacks
 ):
     send(alice, "hello")
+    online(bob)
     with django_capture_on_commit_callbacks(execute=True):
         services.conversation_mark_read(actor=bob, conversation_id=conversation.pk, seq=1)
 
     assert broadcasts == [
-        (f"chat.conv.{conversation.pk}", {"type": "read", "conversation": conversation.pk, "user": bob.pk, "seq": 1}),
+        (
+            f"chat.conv.{conversation.pk}",
+            {"type": "read", "conversation": conversation.pk, "user": bob.pk, "seq": 1},
+        ),
         (f"chat.user.{bob.pk}", {"type": "unread", "conversation": conversation.pk, "unread": 0, "total": 0}),
     ]
 
@@ -431,7 +490,11 @@ def test_a_participant_reports_someone_elses_message_once(alice, bob, conversati
     message = send(bob, "pay me via western union")
 
     report = services.message_report(
-        actor=alice, conversation_id=conversation.pk, seq=message.seq, reason="off_platform", note="asked twice"
+        actor=alice,
+        conversation_id=conversation.pk,
+        seq=message.seq,
+        reason="off_platform",
+        note="asked twice",
     )
     assert (report.message_id, report.reporter_id, report.reason, report.note) == (
         message.pk,
@@ -461,7 +524,9 @@ def test_reports_of_your_own_message_or_with_a_bad_reason_are_refused(alice, bob
 
 def test_staff_resolve_reports(alice, bob, staff, conversation, send):
     message = send(bob, "spam spam")
-    report = services.message_report(actor=alice, conversation_id=conversation.pk, seq=message.seq, reason="spam")
+    report = services.message_report(
+        actor=alice, conversation_id=conversation.pk, seq=message.seq, reason="spam"
+    )
 
     with pytest.raises(ApplicationError):
         services.message_report_resolve(actor=alice, report_id=report.pk)

@@ -37,14 +37,18 @@ def test_the_inbox_has_an_empty_state(client, carol):
     assert 'id="conversation-list-empty"' in page
 
 
-def test_the_inbox_lists_conversations_with_unread_badges_and_the_last_message(client, alice, bob, conversation, send):
+def test_the_inbox_lists_conversations_with_unread_badges_and_the_last_message(
+    client, alice, bob, conversation, send
+):
     send(alice, "First")
     send(alice, "Second <b>bold</b>")
     client.force_login(bob)
 
     page = html(client.get("/messages/"))
 
-    item = re.search(r'<li class="list-group-item[^"]*" data-conversation-id="%d">.*?</li>' % conversation.pk, page, re.S)
+    item = re.search(
+        rf'<li class="list-group-item[^"]*" data-conversation-id="{conversation.pk}">.*?</li>', page, re.S
+    )
     assert item is not None
     assert "Logo design" in item.group(0)
     assert "Alice A.: Second &lt;b&gt;bold&lt;/b&gt;" in item.group(0)
@@ -77,7 +81,10 @@ def test_an_outsider_gets_404_everywhere(client, alice, carol, conversation, sen
 def test_anonymous_visitors_are_sent_to_log_in(client, conversation):
     response = client.get(f"/messages/{conversation.pk}/")
 
-    assert (response.status_code, response["Location"]) == (302, f"/accounts/login/?next=/messages/{conversation.pk}/")
+    assert (response.status_code, response["Location"]) == (
+        302,
+        f"/accounts/login/?next=/messages/{conversation.pk}/",
+    )
 
 
 def test_the_thread_escapes_text_links_urls_and_marks_it_read(client, alice, bob, conversation, send):
@@ -96,7 +103,13 @@ def test_pages_carry_no_inline_script_style_or_handlers(client, alice, bob, conv
     send(alice, "Hello")
     client.force_login(bob)
 
-    for url in ("/messages/", f"/messages/{conversation.pk}/", "/notifications/", "/notifications/settings/", "/messages/search/?q=he"):
+    for url in (
+        "/messages/",
+        f"/messages/{conversation.pk}/",
+        "/notifications/",
+        "/notifications/settings/",
+        "/messages/search/?q=he",
+    ):
         page = html(client.get(url))
         assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", page) == [], url
         assert re.findall(r"\sstyle=\"", page) == [], url
@@ -133,7 +146,7 @@ def test_older_messages_page_by_seq(client, alice, bob, conversation, send):
     bad = client.get(f"/messages/{conversation.pk}/?before=abc")
 
     assert re.findall(r'<li id="m(\d+)"', latest)[:2] == ["6", "7"]
-    assert 'href="/messages/%d/?before=6"' % conversation.pk in latest
+    assert f'href="/messages/{conversation.pk}/?before=6"' in latest
     assert re.findall(r'<li id="m(\d+)"', older) == ["1", "2", "3", "4", "5"]
     assert "Load earlier messages" not in older
     assert bad.status_code == 302  # refused with a message, never a 500
@@ -144,7 +157,11 @@ def test_the_form_post_sends_a_message_with_files_without_javascript(client, ali
 
     response = client.post(
         f"/messages/{conversation.pk}/send/",
-        {"body": "Here are the files", "client_msg_id": "form-1", "files": [png_upload(), pdf_upload()]},
+        {
+            "body": "Here are the files",
+            "client_msg_id": "form-1",
+            "attachments": [png_upload(), pdf_upload()],
+        },
     )
 
     assert (response.status_code, response["Location"]) == (302, f"/messages/{conversation.pk}/#m1")
@@ -173,7 +190,7 @@ def test_form_errors_are_messages_not_500s(client, alice, conversation):
     empty = client.post(f"/messages/{conversation.pk}/send/", {"body": "", "client_msg_id": "e"}, follow=True)
     bad_file = client.post(
         f"/messages/{conversation.pk}/send/",
-        {"body": "x", "client_msg_id": "f", "files": [factories_file("virus.exe", b"MZ\x90\x00")]},
+        {"body": "x", "client_msg_id": "f", "attachments": [factories_file("virus.exe", b"MZ\x90\x00")]},
         follow=True,
     )
 
@@ -208,7 +225,7 @@ def test_reply_link_prefills_the_composer(client, alice, bob, conversation, send
     page = html(client.get(f"/messages/{conversation.pk}/?reply_to=1"))
 
     assert 'name="reply_to" value="1"' in page
-    assert "Replying to <span id=\"chat-reply-text\">Alice A.: Which colour?</span>" in page
+    assert 'Replying to <span id="chat-reply-text">Alice A.: Which colour?</span>' in page
 
 
 def test_edit_and_delete_pages(client, alice, conversation, send):
@@ -241,7 +258,9 @@ def test_report_page(client, alice, bob, conversation, send):
     send(bob, "send it via western union")
     client.force_login(alice)
 
-    response = client.post(f"/messages/{conversation.pk}/m/1/report/", {"reason": "off_platform", "note": ""}, follow=True)
+    response = client.post(
+        f"/messages/{conversation.pk}/m/1/report/", {"reason": "off_platform", "note": ""}, follow=True
+    )
 
     assert "Thanks: staff will review the message." in html(response)
     assert MessageReport.objects.get().reason == "off_platform"
@@ -254,7 +273,9 @@ def test_archive_mute_leave_and_add_people(client, alice, bob, conversation):
     archived = client.post(f"/messages/{conversation.pk}/archive/", {"archived": "1"}, follow=True)
     muted = client.post(f"/messages/{conversation.pk}/mute/", {"muted": "1"}, follow=True)
     added = client.post(f"/messages/{conversation.pk}/people/", {"email": "TESS@example.com"}, follow=True)
-    unknown = client.post(f"/messages/{conversation.pk}/people/", {"email": "nobody@example.com"}, follow=True)
+    unknown = client.post(
+        f"/messages/{conversation.pk}/people/", {"email": "nobody@example.com"}, follow=True
+    )
     left = client.post(f"/messages/{conversation.pk}/leave/", follow=True)
 
     assert "Conversation archived." in html(archived)
@@ -263,7 +284,11 @@ def test_archive_mute_leave_and_add_people(client, alice, bob, conversation):
     assert "Nobody with that email has an account." in html(unknown)
     assert "You left the conversation." in html(left)
     me = Participant.objects.get(conversation=conversation, user=alice)
-    assert (me.archived, me.muted, me.left_at is not None) == (False, True, True)  # Tess's message unarchived it
+    assert (me.archived, me.muted, me.left_at is not None) == (
+        False,
+        True,
+        True,
+    )  # Tess's message unarchived it
     assert Participant.objects.filter(conversation=conversation, user=teammate).exists()
 
 
@@ -271,7 +296,7 @@ def test_block_and_unblock_pages(client, alice, bob):
     client.force_login(alice)
 
     blocked = client.post(f"/messages/users/{bob.pk}/block/", follow=True)
-    assert "You blocked Bob B.. They can no longer message you." in html(blocked)
+    assert "You blocked Bob B.: they can no longer message you." in html(blocked)
     assert "Bob B." in html(client.get("/messages/blocked/"))
     unblocked = client.post(f"/messages/users/{bob.pk}/unblock/", follow=True)
     assert "You have not blocked anyone." in html(unblocked)
@@ -380,12 +405,20 @@ def _queries(client, url: str) -> int:
 
 def test_the_inbox_and_thread_cost_a_constant_number_of_queries(client, alice, bob, conversation, send):
     client.force_login(bob)
-    send(alice, "one", attachment_ids=[services.attachment_upload(actor=alice, conversation_id=conversation.pk, upload=pdf_upload()).pk])
+    send(
+        alice,
+        "one",
+        attachment_ids=[
+            services.attachment_upload(actor=alice, conversation_id=conversation.pk, upload=pdf_upload()).pk
+        ],
+    )
     small_inbox = _queries(client, "/messages/")
     small_thread = _queries(client, f"/messages/{conversation.pk}/")
 
     for n in range(6):
-        other = services.conversation_get_or_create_for_subject(participants=[bob, factories.make_client()], title=f"c{n}")
+        other = services.conversation_get_or_create_for_subject(
+            participants=[bob, factories.make_client()], title=f"c{n}"
+        )
         send(bob, "hi", conv=other)
     for n in range(20):
         upload = services.attachment_upload(actor=alice, conversation_id=conversation.pk, upload=pdf_upload())

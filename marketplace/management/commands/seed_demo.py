@@ -141,6 +141,10 @@ class Command(BaseCommand):
         out.write(
             self.style.SUCCESS(f"Created {created_j} jobs (clients that already had jobs were skipped).")
         )
+        from messaging.seeding import seed_conversations
+
+        created_m = seed_conversations(demo_clients[:5] + demo_freelancers[:5], random.Random(seed + 2), out)  # type: ignore[arg-type]
+        out.write(self.style.SUCCESS(f"Created {created_m} demo conversations."))
         out.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
         out.write(f"  staff (admin at /admin/): {STAFF_EMAIL}")
         out.write(

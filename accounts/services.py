@@ -176,6 +176,9 @@ def user_suspend(*, actor: User, user_id: int, reason: str, note: str = "") -> U
     UserModerationEvent.objects.create(
         user=user, actor=actor, action=ModerationAction.SUSPEND, reason=reason, note=note.strip()
     )
+    profile_id = FreelancerProfile.objects.filter(user=user).values_list("pk", flat=True).first()
+    if profile_id:
+        _queue_match_refresh(profile_id)  # drop the suspended freelancer from feeds and suggestions
     security_log.info("user_suspended user_id=%s by=%s reason=%s", user.pk, actor.pk, reason)
     return user
 
@@ -196,6 +199,9 @@ def user_reinstate(*, actor: User, user_id: int, note: str = "") -> User:
     UserModerationEvent.objects.create(
         user=user, actor=actor, action=ModerationAction.REINSTATE, note=note.strip()
     )
+    profile_id = FreelancerProfile.objects.filter(user=user).values_list("pk", flat=True).first()
+    if profile_id:
+        _queue_match_refresh(profile_id)
     security_log.info("user_reinstated user_id=%s by=%s", user.pk, actor.pk)
     return user
 

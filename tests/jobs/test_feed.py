@@ -114,6 +114,16 @@ def test_feed_pages_follow_the_keyset_cursor(db, matched):
     assert recent_second.next_cursor is None
 
 
+@pytest.mark.parametrize("cursor", ["not-a-cursor", "MQ", "OTk5OTk5OTk5OTk5OTk5OTk5OTkuMQ"])
+def test_forged_cursors_are_refused(db, matched, cursor):
+    profile = matched[0].freelancer_profile
+
+    for select in (matching.feed_best_matches, matching.feed_most_recent):
+        with pytest.raises(matching.InvalidCursorError) as caught:
+            select(profile=profile, cursor=cursor)
+        assert caught.value.code == "invalid_cursor"
+
+
 def test_show_more_with_htmx_renders_only_the_next_cards(client, matched, monkeypatch):
     freelancer, django_job, python_job = matched
     client.force_login(freelancer)

@@ -53,10 +53,17 @@ class PageProblems:
     def __init__(self) -> None:
         self.items: list[str] = []
 
+    def _request_failed(self, request) -> None:
+        # The browser cancels pending subresources (a favicon, say) when the page navigates
+        # away; that is ERR_ABORTED and not a failure. Cancelled fetch/XHR calls still count.
+        if "ERR_ABORTED" in str(request.failure) and request.resource_type not in ("fetch", "xhr"):
+            return
+        self.items.append(f"request failed: {request.url} {request.failure}")
+
     def attach(self, page) -> None:
         page.on("console", lambda msg: msg.type == "error" and self.items.append(f"console: {msg.text}"))
         page.on("pageerror", lambda exc: self.items.append(f"page error: {exc}"))
-        page.on("requestfailed", lambda req: self.items.append(f"request failed: {req.url} {req.failure}"))
+        page.on("requestfailed", self._request_failed)
         page.on(
             "response", lambda resp: resp.status >= 500 and self.items.append(f"{resp.status}: {resp.url}")
         )

@@ -251,6 +251,14 @@ def normalize_query_string(raw: str) -> str:
     return urlencode(_filter_items(normalized))
 
 
+def search_cache_parts(data: QueryDict, *extra: str) -> list[tuple[str, str]]:
+    """What makes a search page what it is, for a cache key: the filter parameters (and
+    ``extra`` ones such as the cursor) without blanks or unknown keys, sorted, the values
+    as they came (the filter form shows them back as typed)."""
+    keys = set(JobFilter.base_filters).union(extra)
+    return sorted((key, value) for key in data if key in keys for value in data.getlist(key) if value.strip())
+
+
 def search_query_string(data: QueryDict) -> str:
     """The current search without the page cursor (for "Save this search" and links)."""
     return urlencode(_filter_items(data))

@@ -29,6 +29,7 @@ from accounts.models import (
 from marketplace.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from marketplace.uploads import process_file
 
+from . import cache as jobs_cache
 from .models import (
     Invitation,
     Job,
@@ -294,6 +295,8 @@ def refresh_search_vector(*, job_ids: list[int] | None = None) -> None:
     )
     qs = Job.objects.all() if job_ids is None else Job.objects.filter(pk__in=job_ids)
     qs.update(search_vector=vector)
+    if job_ids is None:  # a bulk load; single jobs are covered by their service's own call
+        jobs_cache.jobs_changed()
 
 
 def _after_commit_refresh_matches(job_id: int) -> None:
@@ -338,6 +341,7 @@ def job_update(*, actor: User, job_id: int, data: JobInput) -> Job:
         )
         if job.status == Job.Status.OPEN:
             _after_commit_refresh_matches(job.pk)
+        jobs_cache.job_changed(job)
     return job
 
 
@@ -357,6 +361,7 @@ def job_publish(*, actor: User, job_id: int) -> Job:
     job.save(update_fields=["status", "published_at", "client_country", "updated_at"])
     ClientProfile.objects.filter(pk=profile.pk).update(jobs_posted_count=F("jobs_posted_count") + 1)
     _after_commit_refresh_matches(job.pk)
+    jobs_cache.jobs_changed()
     return job
 
 
@@ -373,6 +378,7 @@ def job_close(*, actor: User, job_id: int, reason: str) -> Job:
     job.save(update_fields=["status", "close_reason", "closed_at", "updated_at"])
     _expire_pending_invitations(job)
     _after_commit_refresh_matches(job.pk)
+    jobs_cache.jobs_changed()
     return job
 
 
@@ -397,6 +403,7 @@ def job_reopen(*, actor: User, job_id: int) -> Job:
     job.closed_at = None
     job.save(update_fields=["status", "close_reason", "closed_at", "updated_at"])
     _after_commit_refresh_matches(job.pk)
+    jobs_cache.jobs_changed()
     return job
 
 
@@ -421,6 +428,7 @@ def job_remove_by_staff(*, actor: User, job_id: int, note: str = "") -> Job:
     JobFlag.objects.filter(job=job, reviewed_at__isnull=True).update(reviewed_at=timezone.now())
     _expire_pending_invitations(job)
     _after_commit_refresh_matches(job.pk)
+    jobs_cache.jobs_changed()
     return job
 
 
@@ -434,6 +442,7 @@ def job_add_attachment(*, actor: User, job_id: int, upload) -> JobAttachment:
     attachment = JobAttachment(job=job, original_name=str(upload.name)[:200], size_bytes=upload.size or 0)
     attachment.file.save(content.name or "attachment", content, save=False)
     attachment.save()
+    jobs_cache.job_changed(job)
     return attachment
 
 
@@ -447,6 +456,7 @@ def job_remove_attachment(*, actor: User, job_id: int, attachment_id: int) -> No
     storage, name = attachment.file.storage, attachment.file.name or ""
     attachment.delete()
     transaction.on_commit(lambda: storage.delete(name))
+    jobs_cache.job_changed(job)
 
 
 def job_mark_viewed_by_client(*, actor: User, job: Job) -> None:

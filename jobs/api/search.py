@@ -21,8 +21,9 @@ from accounts.api.serializers import ErrorSerializer
 from accounts.models import User
 from accounts.permissions import NotSuspended
 
+from .. import cache as jobs_cache
 from .. import selectors, services
-from ..filters import JobFilter
+from ..filters import JobFilter, search_cache_parts
 from ..models import SavedJob, SavedSearch
 from . import serializers as s
 
@@ -77,23 +78,40 @@ class JobSearchApi(APIView):
     def get(self, request: Request) -> Response:
         paging = s.SearchPageParamsSerializer(data=request.query_params)
         paging.is_valid(raise_exception=True)
-        page = selectors.job_search_page(
-            params=request.query_params,
-            viewer=request.user,
-            cursor=paging.validated_data.get("cursor") or None,
-            page_size=paging.validated_data["page_size"],
+        page_size = paging.validated_data["page_size"]
+        # The same for every caller (no per-user field): cached for the parameters and the
+        # jobs generation (jobs.cache); only the `next` link is built per request.
+        slot = jobs_cache.lookup(
+            "search-api",
+            [("page_size", str(page_size)), *search_cache_parts(request.query_params, "cursor")],
         )
+        cached = slot.entry
+        if not isinstance(cached, dict):
+            page = selectors.job_search_page(
+                params=request.query_params,
+                viewer=None,
+                cursor=paging.validated_data.get("cursor") or None,
+                page_size=page_size,
+            )
+            cached = {
+                "next_cursor": page.next_cursor,
+                "count": page.count,
+                "count_capped": page.count_capped,
+                "match": page.step,
+                "results": [dict(item) for item in s.JobListSerializer(page.jobs, many=True).data],
+            }
+            slot.set(cached)
         next_url = None
-        if page.next_cursor:
+        if cached["next_cursor"]:
             query = request.query_params.copy()
-            query["cursor"] = page.next_cursor
+            query["cursor"] = cached["next_cursor"]
             next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
         data = {
             "next": next_url,
-            "count": page.count,
-            "count_capped": page.count_capped,
-            "match": page.step,
-            "results": s.JobListSerializer(page.jobs, many=True).data,
+            "count": cached["count"],
+            "count_capped": cached["count_capped"],
+            "match": cached["match"],
+            "results": cached["results"],
         }
         return Response(data)
 

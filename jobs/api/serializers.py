@@ -10,8 +10,7 @@ from rest_framework import serializers
 
 from ..filters import normalize_query_string
 from ..models import Job, SavedJob, SavedSearch
-
-DESCRIPTION_EXCERPT_CHARS = 240
+from ..selectors import DESCRIPTION_EXCERPT_CHARS
 
 
 class JobListSerializer(serializers.ModelSerializer):
@@ -46,6 +45,9 @@ class JobListSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.CharField())
     def get_description_excerpt(self, job: Job) -> str:
+        excerpt = getattr(job, "description_excerpt", None)  # the search cuts it in SQL
+        if excerpt is not None:
+            return str(excerpt)
         return Truncator(job.description).chars(DESCRIPTION_EXCERPT_CHARS)
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))

@@ -21,10 +21,11 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
+from django.template.loader import get_template, render_to_string
 from django.urls import URLPattern, path, reverse
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import ClientProfile, User
@@ -32,6 +33,7 @@ from marketplace.errors import ApplicationError
 from marketplace.forms import add_application_error
 from marketplace.types import AuthedRequest
 
+from .. import cache as jobs_cache
 from .. import services
 from ..forms import (
     JobBudgetForm,
@@ -71,6 +73,7 @@ STEPS: list[tuple[str, str]] = [
 STEP_KEYS = [key for key, _ in STEPS]
 STEP_LABELS = dict(STEPS)
 SUGGESTED_TALENT_TEMPLATE = "jobs/matches/suggested_talent.html"
+DETAIL_MAIN_TEMPLATE = "jobs/posting/_detail_main.html"
 
 
 def _is_client(user: Any) -> bool:
@@ -500,18 +503,37 @@ def _suggested_talent(job: Job, viewer: Any) -> list | None:
     return list(suggested_talent_for_job(job=job, viewer=viewer, limit=5))
 
 
+def _job_detail_for_visitors(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The job page for anonymous visitors: its content is the same for all of them and is
+    cached for the job and the jobs generation (``jobs.cache``), so a hit costs no query.
+    The content is rendered without the request, so it holds no CSRF token and no user
+    data; the page around it (navigation, the token of htmx requests) is rendered for
+    each request."""
+    slot = jobs_cache.lookup("job-page", [("job", public_id)])
+    cached = slot.entry
+    if not isinstance(cached, dict):
+        job = job_get_for_viewer(public_id=public_id, viewer=request.user)
+        main = render_to_string(DETAIL_MAIN_TEMPLATE, {"job": job, "page": job_page(job=job, viewer=None)})
+        cached = {"title": job.title, "main_html": main}
+        slot.set(cached, html=main)
+    context = {"title": cached["title"], "main_html": mark_safe(cached["main_html"])}  # noqa: S308 - rendered by templates
+    return render(request, "jobs/detail.html", context)
+
+
 def job_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return _job_detail_for_visitors(request, public_id)
     job = job_get_for_viewer(public_id=public_id, viewer=request.user)
-    if request.user.is_authenticated and job.client_id == request.user.pk:
+    if job.client_id == request.user.pk:
         services.job_mark_viewed_by_client(actor=cast(User, request.user), job=job)
         job.refresh_from_db(fields=["last_viewed_by_client_at"])
     page = job_page(job=job, viewer=request.user)
-    context: dict[str, Any] = {"job": job, "page": page}
+    context: dict[str, Any] = {"job": job, "page": page, "title": job.title, "main_html": None}
     if page.is_owner:
         context["close_form"] = JobCloseForm()
         context["suggestions"] = _suggested_talent(job, request.user) if job.is_open else None
         context["suggested_talent_template"] = SUGGESTED_TALENT_TEMPLATE
-    elif request.user.is_authenticated:
+    else:
         context["flag_form"] = JobFlagForm(initial={"reason": page.flagged_reason})
     return render(request, "jobs/detail.html", context)
 

@@ -148,11 +148,15 @@ def _require_staff(actor: User) -> None:
         raise PermissionDeniedError("Only staff can do this.")
 
 
-def _require_can_act(actor: User) -> None:
+def require_can_act(actor: User) -> None:
+    """Refuse every write of a suspended account (other apps call this too)."""
     if actor.is_suspended:
         raise PermissionDeniedError(
             "Your account is suspended; you can read but not change anything.", code="account_suspended"
         )
+
+
+_require_can_act = require_can_act
 
 
 @transaction.atomic

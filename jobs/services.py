@@ -26,6 +26,7 @@ from accounts.models import (
     Subcategory,
     User,
 )
+from accounts.services import require_can_act as _require_can_act
 from marketplace.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from marketplace.uploads import process_file
 
@@ -77,11 +78,6 @@ class JobInput:
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def _require_can_act(actor: User) -> None:
-    if actor.is_suspended:
-        raise PermissionDeniedError("Your account is suspended.", code="account_suspended")
 
 
 def _require_client(actor: User) -> ClientProfile:

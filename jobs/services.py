@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from accounts.models import (
@@ -31,6 +32,7 @@ from marketplace.errors import ApplicationError, NotFoundError, PermissionDenied
 from marketplace.uploads import process_file
 
 from . import cache as jobs_cache
+from . import signals as job_signals
 from .models import (
     Invitation,
     Job,
@@ -373,6 +375,7 @@ def job_close(*, actor: User, job_id: int, reason: str) -> Job:
     job.closed_at = timezone.now()
     job.save(update_fields=["status", "close_reason", "closed_at", "updated_at"])
     _expire_pending_invitations(job)
+    job_signals.job_closed.send(sender=Job, job=job, actor=actor, removed_by_staff=False)
     _after_commit_refresh_matches(job.pk)
     jobs_cache.jobs_changed()
     return job
@@ -423,6 +426,7 @@ def job_remove_by_staff(*, actor: User, job_id: int, note: str = "") -> Job:
     job.save(update_fields=["status", "close_reason", "closed_at", "updated_at"])
     JobFlag.objects.filter(job=job, reviewed_at__isnull=True).update(reviewed_at=timezone.now())
     _expire_pending_invitations(job)
+    job_signals.job_closed.send(sender=Job, job=job, actor=actor, removed_by_staff=True)
     _after_commit_refresh_matches(job.pk)
     jobs_cache.jobs_changed()
     return job
@@ -453,6 +457,24 @@ def job_remove_attachment(*, actor: User, job_id: int, attachment_id: int) -> No
     attachment.delete()
     transaction.on_commit(lambda: storage.delete(name))
     jobs_cache.job_changed(job)
+
+
+COUNTERS = ("proposals_count", "shortlisted_count", "messaged_count", "hires_count", "interviewing_count")
+
+
+def job_counters_add(*, job_id: int, **deltas: int) -> None:
+    """Add to a job's activity counters (proposals, shortlisted, messaged, hires, interviewing).
+
+    Called by proposals and contracts inside their own transactions; counters never go
+    below zero. Cached search pages show proposal ranges, so the cache generation moves.
+    """
+    unknown = set(deltas) - set(COUNTERS)
+    if unknown:
+        raise ValueError(f"unknown job counters: {sorted(unknown)}")
+    updates = {name: Greatest(F(name) + delta, 0) for name, delta in deltas.items() if delta}
+    if updates:
+        Job.objects.filter(pk=job_id).update(**updates)
+        jobs_cache.jobs_changed()
 
 
 def job_mark_viewed_by_client(*, actor: User, job: Job) -> None:

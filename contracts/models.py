@@ -1,1 +1,400 @@
-"""Models of this app arrive with its roadmap issue."""
+"""Offers, contracts (hourly or fixed price), milestones, the contract timeline and files.
+
+An offer is the client's proposed terms to one freelancer, made from a proposal or
+directly (an invited freelancer, someone the client worked with before). Accepting it
+creates the contract, which copies the terms and, for a fixed price, the milestones.
+
+Every status below moves only along its ``TRANSITIONS`` table, through
+``contracts.services``, which logs an event row (who, when, from, to): ``OfferEvent`` for
+offers, ``ContractEvent`` (the contract's timeline) for contracts and milestones.
+
+Money is integer cents with a currency code. A fixed-price offer's total is the sum of its
+milestones (stored on the offer, whose milestones never change); a contract's total is
+the sum of its milestones at any moment (they are added, edited and removed while pending).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from messaging.storage import private_storage
+
+
+class ContractType(models.TextChoices):
+    FIXED = "fixed", "Fixed price"  # paid per milestone, through escrow
+    HOURLY = "hourly", "Hourly"  # paid weekly for the hours logged, up to the weekly limit
+
+
+class Offer(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"  # waiting for the freelancer, until expires_at
+        ACCEPTED = "accepted", "Accepted"  # the contract exists
+        DECLINED = "declined", "Declined"  # by the freelancer, with a reason
+        WITHDRAWN = "withdrawn", "Withdrawn"  # by the client before an answer
+        EXPIRED = "expired", "Expired"  # no answer in time, or the job was taken down
+
+    # The only moves an offer can make; services check this table.
+    TRANSITIONS: ClassVar[dict[str, set[str]]] = {
+        Status.PENDING: {Status.ACCEPTED, Status.DECLINED, Status.WITHDRAWN, Status.EXPIRED},
+        Status.ACCEPTED: set(),
+        Status.DECLINED: set(),
+        Status.WITHDRAWN: set(),
+        Status.EXPIRED: set(),
+    }
+
+    class DeclineReason(models.TextChoices):
+        RATE = "rate", "The rate or amount is too low"
+        SCOPE = "scope", "The scope or terms do not suit me"
+        BUSY = "busy", "I am not available right now"
+        NOT_A_FIT = "not_a_fit", "The project is not a fit for my skills"
+        CLIENT = "client", "I would rather not work with this client"
+        OTHER = "other", "Other"
+
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="offers_sent")
+    freelancer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="offers_received"
+    )
+    # null for a direct offer to someone the client worked with before, without a job
+    job = models.ForeignKey(
+        "jobs.Job", on_delete=models.PROTECT, null=True, blank=True, related_name="offers"
+    )
+    # the proposal the offer answers; at most one pending or accepted offer per proposal
+    proposal = models.ForeignKey(
+        "proposals.Proposal", on_delete=models.PROTECT, null=True, blank=True, related_name="offers"
+    )
+    title = models.CharField(max_length=120)
+    contract_type = models.CharField(max_length=6, choices=ContractType.choices)
+    currency = models.CharField(max_length=3, default="USD")
+    hourly_rate_cents = models.PositiveIntegerField(null=True, blank=True)  # hourly only
+    weekly_limit_hours = models.PositiveSmallIntegerField(null=True, blank=True)  # hourly; null: no limit
+    manual_time_allowed = models.BooleanField(default=False)  # hourly: may log time by hand
+    # fixed only: the sum of the offer's milestones, written once with them
+    fixed_amount_cents = models.BigIntegerField(null=True, blank=True)
+    description = models.TextField(max_length=5000, blank=True)  # the work and any terms
+    start_date = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    expires_at = models.DateTimeField()
+    decline_reason = models.CharField(max_length=10, choices=DeclineReason.choices, blank=True)
+    decline_note = models.CharField(max_length=500, blank=True)
+    withdraw_note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    responded_at = models.DateTimeField(null=True, blank=True)  # left pending (any way)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-id"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["proposal"],
+                condition=Q(status__in=["pending", "accepted"]),
+                name="offer_one_live_per_proposal",
+            ),
+            models.UniqueConstraint(
+                fields=["client", "freelancer", "job"],
+                condition=Q(status="pending"),
+                name="offer_one_pending_per_job",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        contract_type="hourly",
+                        hourly_rate_cents__isnull=False,
+                        fixed_amount_cents__isnull=True,
+                    )
+                    | Q(
+                        contract_type="fixed",
+                        hourly_rate_cents__isnull=True,
+                        weekly_limit_hours__isnull=True,
+                        fixed_amount_cents__gt=0,
+                    )
+                ),
+                name="offer_terms_match_type",
+            ),
+            models.CheckConstraint(
+                condition=Q(weekly_limit_hours__isnull=True)
+                | Q(weekly_limit_hours__gte=1, weekly_limit_hours__lte=80),
+                name="offer_weekly_limit_range",
+            ),
+            models.CheckConstraint(condition=~Q(client=models.F("freelancer")), name="offer_not_to_self"),
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["freelancer", "status", "-created_at"], name="offer_freelancer_idx"),
+            models.Index(fields=["client", "status", "-created_at"], name="offer_client_idx"),
+            models.Index(fields=["status", "expires_at"], name="offer_expiry_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Offer {self.pk}: {self.title}"
+
+    @property
+    def is_fixed(self) -> bool:
+        return self.contract_type == ContractType.FIXED
+
+    @property
+    def is_overdue(self) -> bool:
+        """Pending past its expiry (the beat task has not marked it expired yet)."""
+        return self.status == self.Status.PENDING and self.expires_at <= timezone.now()
+
+    @property
+    def is_open(self) -> bool:
+        """Can still be answered."""
+        return self.status == self.Status.PENDING and not self.is_overdue
+
+
+class OfferMilestone(models.Model):
+    """A milestone of a fixed-price offer; copied to the contract on acceptance."""
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="milestones")
+    position = models.PositiveSmallIntegerField(default=0)
+    description = models.CharField(max_length=200)
+    amount_cents = models.BigIntegerField()
+    due_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["position", "id"]
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="offer_milestone_positive")
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class OfferEvent(models.Model):
+    """Every status move of an offer: who (null for the system), when, from, to."""
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=20)  # sent, accepted, declined, withdrawn, expired
+    from_status = models.CharField(max_length=10, blank=True)
+    to_status = models.CharField(max_length=10, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on offer {self.offer_id}"
+
+
+class Contract(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"  # work goes on
+        PAUSED = "paused", "Paused"  # hourly: no time may be logged until resumed
+        ENDED = "ended", "Ended"  # closed by either party; read-only from then on
+
+    TRANSITIONS: ClassVar[dict[str, set[str]]] = {
+        Status.ACTIVE: {Status.PAUSED, Status.ENDED},
+        Status.PAUSED: {Status.ACTIVE, Status.ENDED},
+        Status.ENDED: set(),
+    }
+
+    class EndReason(models.TextChoices):
+        COMPLETED = "completed", "The work is completed"
+        NO_LONGER_NEEDED = "no_longer_needed", "The work is no longer needed"
+        UNRESPONSIVE = "unresponsive", "The other party is not responding"
+        TERMS = "terms", "We could not agree on the terms or the scope"
+        OTHER = "other", "Other"
+
+    offer = models.OneToOneField(Offer, on_delete=models.PROTECT, related_name="contract")
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contracts_as_client"
+    )
+    freelancer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contracts_as_freelancer"
+    )
+    job = models.ForeignKey(
+        "jobs.Job", on_delete=models.PROTECT, null=True, blank=True, related_name="contracts"
+    )
+    proposal = models.ForeignKey(
+        "proposals.Proposal", on_delete=models.PROTECT, null=True, blank=True, related_name="contracts"
+    )
+    title = models.CharField(max_length=120)
+    contract_type = models.CharField(max_length=6, choices=ContractType.choices)
+    currency = models.CharField(max_length=3, default="USD")
+    hourly_rate_cents = models.PositiveIntegerField(null=True, blank=True)
+    weekly_limit_hours = models.PositiveSmallIntegerField(null=True, blank=True)  # null: no limit
+    manual_time_allowed = models.BooleanField(default=False)
+    description = models.TextField(max_length=5000, blank=True)
+    start_date = models.DateField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    started_at = models.DateTimeField(default=timezone.now)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    end_reason = models.CharField(max_length=20, choices=EndReason.choices, blank=True)
+    end_note = models.CharField(max_length=500, blank=True)
+    conversation = models.ForeignKey(
+        "messaging.Conversation", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering: ClassVar = ["-started_at", "-id"]
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(contract_type="hourly", hourly_rate_cents__isnull=False)
+                | Q(contract_type="fixed", hourly_rate_cents__isnull=True, weekly_limit_hours__isnull=True),
+                name="contract_terms_match_type",
+            ),
+            models.CheckConstraint(
+                condition=Q(weekly_limit_hours__isnull=True)
+                | Q(weekly_limit_hours__gte=1, weekly_limit_hours__lte=80),
+                name="contract_weekly_limit_range",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="ended") | Q(ended_at__isnull=False), name="contract_ended_has_date"
+            ),
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["client", "status", "-started_at"], name="contract_client_idx"),
+            models.Index(fields=["freelancer", "status", "-started_at"], name="contract_freelancer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Contract {self.pk}: {self.title}"
+
+    @property
+    def is_fixed(self) -> bool:
+        return self.contract_type == ContractType.FIXED
+
+    @property
+    def is_hourly(self) -> bool:
+        return self.contract_type == ContractType.HOURLY
+
+    @property
+    def is_ended(self) -> bool:
+        return self.status == self.Status.ENDED
+
+    def party_role(self, user) -> str | None:
+        """'client', 'freelancer' or None for anyone else."""
+        if user is None or not getattr(user, "pk", None):
+            return None
+        if user.pk == self.client_id:
+            return "client"
+        if user.pk == self.freelancer_id:
+            return "freelancer"
+        return None
+
+
+class Milestone(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Not funded"  # agreed but no money in escrow; may be edited or removed
+        FUNDED = "funded", "Funded"  # the client's money is in escrow
+        SUBMITTED = "submitted", "Submitted"  # the freelancer delivered; waiting for review
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"  # the client asked for more work
+        RELEASED = "released", "Paid"  # escrow released to the freelancer
+        REFUNDED = "refunded", "Refunded"  # escrow returned to the client
+        DISPUTED = "disputed", "In dispute"  # staff decide where the escrow goes
+        RESOLVED = "resolved", "Dispute resolved"  # the dispute's decision was carried out
+
+    # Escrowed milestones (funded, submitted, changes requested) may be refunded or disputed;
+    # a request for changes still holds the money, so it has the same ways out as a submission.
+    TRANSITIONS: ClassVar[dict[str, set[str]]] = {
+        Status.PENDING: {Status.FUNDED},
+        Status.FUNDED: {Status.SUBMITTED, Status.REFUNDED, Status.DISPUTED},
+        Status.SUBMITTED: {
+            Status.CHANGES_REQUESTED,
+            Status.RELEASED,
+            Status.REFUNDED,
+            Status.DISPUTED,
+        },
+        Status.CHANGES_REQUESTED: {Status.SUBMITTED, Status.REFUNDED, Status.DISPUTED},
+        Status.RELEASED: set(),
+        Status.REFUNDED: set(),
+        Status.DISPUTED: {Status.RESOLVED},
+        Status.RESOLVED: set(),
+    }
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="milestones")
+    position = models.PositiveSmallIntegerField(default=0)
+    description = models.CharField(max_length=200)
+    amount_cents = models.BigIntegerField()
+    due_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    # who put it on the contract: the client, or the freelancer proposing it (null: from the offer)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["position", "id"]
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="milestone_amount_positive")
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["status", "status_changed_at"], name="milestone_status_idx")
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+
+class ContractEvent(models.Model):
+    """The contract's timeline: every status move and change of terms, milestones and files."""
+
+    class Kind(models.TextChoices):
+        STARTED = "started", "Contract started"
+        PAUSED = "paused", "Contract paused"
+        RESUMED = "resumed", "Contract resumed"
+        WEEKLY_LIMIT_CHANGED = "weekly_limit_changed", "Weekly limit changed"
+        MILESTONE_ADDED = "milestone_added", "Milestone added"
+        MILESTONE_UPDATED = "milestone_updated", "Milestone changed"
+        MILESTONE_DELETED = "milestone_deleted", "Milestone removed"
+        FILE_ADDED = "file_added", "File shared"
+        ENDED = "ended", "Contract ended"
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )  # null: the marketplace (a task)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    milestone = models.ForeignKey(
+        Milestone, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["created_at", "id"]
+        indexes: ClassVar = [models.Index(fields=["contract", "created_at", "id"], name="contract_event_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on contract {self.contract_id}"
+
+
+class ContractFile(models.Model):
+    """A file a party shared on the contract. Stored under a random name in private storage
+    (no public URL); ``contracts.views.file_download`` streams it to the two parties only."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="files")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    file = models.FileField(storage=private_storage, upload_to="contracts/%Y/%m/", max_length=200)
+    original_name = models.CharField(max_length=200)
+    size_bytes = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -475,6 +475,29 @@ def job_counters_add(*, job_id: int, **deltas: int) -> None:
     if updates:
         Job.objects.filter(pk=job_id).update(**updates)
         jobs_cache.jobs_changed()
+    if deltas.get("hires_count", 0) > 0:
+        _fill_if_complete(job_id)
+
+
+def _fill_if_complete(job_id: int) -> None:
+    """An open job whose every position is hired becomes filled: invitations expire, other
+    open proposals close (through ``job_closed``), and it leaves search and matches."""
+    job = Job.objects.select_for_update().filter(pk=job_id).first()
+    if job is None or job.status != Job.Status.OPEN or job.hires_count < job.freelancers_needed:
+        return
+    _transition(
+        job,
+        to=Job.Status.FILLED,
+        actor=job.client,
+        kind=JobEvent.Kind.FILLED,
+        changes={"hires": job.hires_count},
+    )
+    job.close_reason = Job.CloseReason.HIRED
+    job.closed_at = timezone.now()
+    job.save(update_fields=["status", "close_reason", "closed_at", "updated_at"])
+    _expire_pending_invitations(job)
+    job_signals.job_closed.send(sender=Job, job=job, actor=job.client, removed_by_staff=False)
+    _after_commit_refresh_matches(job.pk)
 
 
 def job_mark_viewed_by_client(*, actor: User, job: Job) -> None:

@@ -21,8 +21,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
+    path("", include("proposals.urls")),  # before jobs: jobs/<public_id>/apply/ and /proposals/
     path("", include("jobs.urls")),
     path("", include("messaging.urls")),
+    path("", include("payments.urls")),
+    path("", include("contracts.urls")),
     path("api/v1/", include("marketplace.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),

@@ -6,3 +6,11 @@ class ProposalsConfig(AppConfig):
 
     name = "proposals"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from jobs.signals import job_closed
+
+        from .receivers import on_job_closed
+
+        # jobs sends it inside the transaction that closes the job (jobs imports no proposals)
+        job_closed.connect(on_job_closed, dispatch_uid="proposals.on_job_closed")

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import PortfolioItem
 from jobs.models import Invitation, Job, ScreeningQuestion
+from messaging.storage import private_storage
 
 
 class Proposal(models.Model):
@@ -169,8 +170,11 @@ class ProposalMilestone(models.Model):
 
 
 class ProposalAttachment(models.Model):
+    """A file sent with a proposal. Stored under a random name in private storage (no public
+    URL): ``proposals.views.attachment_download`` streams it to the two parties only."""
+
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(upload_to="proposals/")
+    file = models.FileField(storage=private_storage, upload_to="proposals/%Y/%m/", max_length=200)
     original_name = models.CharField(max_length=200)
     size_bytes = models.PositiveIntegerField()
     created_at = models.DateTimeField(default=timezone.now)

@@ -226,10 +226,8 @@ def invitation_accept(request: AuthedRequest, invitation_id: int) -> HttpRespons
     except ApplicationError as error:
         messages.error(request, error.message)
         return redirect("jobs:invitation_detail", invitation_id=invitation_id)
-    messages.success(
-        request, "Invitation accepted. Proposals open in the next release; the client can message you."
-    )
-    return redirect("jobs:detail", public_id=invitation.job.public_id)
+    messages.success(request, "Invitation accepted. Send your proposal: it costs no Connects.")
+    return redirect("proposals:apply", public_id=invitation.job.public_id)
 
 
 @login_required

@@ -140,11 +140,29 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
     "matching-nightly-refresh": {"task": "jobs.refresh_all_matches", "schedule": crontab(hour=3, minute=0)},
     "invitations-expire": {"task": "jobs.expire_invitations", "schedule": crontab(minute=5)},
+    "offers-expire": {"task": "contracts.expire_offers", "schedule": crontab(minute=7)},
     "saved-search-alerts": {"task": "jobs.send_saved_search_alerts", "schedule": crontab(minute="*/30")},
     "messaging-chat-digests": {"task": "messaging.send_chat_digests", "schedule": crontab(minute="*")},
     "messaging-purge-unsent-attachments": {
         "task": "messaging.purge_unsent_attachments",
         "schedule": crontab(minute=17),
+    },
+    # daily, so that a missed run catches up; grants at most once per freelancer and month
+    "proposals-monthly-connects": {
+        "task": "proposals.grant_monthly_connects",
+        "schedule": crontab(hour=0, minute=20),
+    },
+    "payments-release-holds": {"task": "payments.release_matured_holds", "schedule": crontab(minute="*/15")},
+    "payments-scheduled-payouts": {
+        "task": "payments.run_scheduled_payouts",
+        "schedule": crontab(hour=6, minute=0),
+    },
+    "payments-sweep-payouts": {"task": "payments.sweep_stuck_payouts", "schedule": crontab(minute="*/10")},
+    "payments-sweep-charges": {"task": "payments.sweep_reserved_charges", "schedule": crontab(minute="*/5")},
+    "payments-sweep-webhooks": {"task": "payments.sweep_webhook_events", "schedule": crontab(minute="*/10")},
+    "payments-purge-idempotency": {
+        "task": "payments.purge_idempotency_records",
+        "schedule": crontab(hour=4, minute=30),
     },
 }
 
@@ -290,6 +308,11 @@ SPECTACULAR_SETTINGS = {
         "NotificationKindEnum": "messaging.models.NotificationKind",
         "NotificationChannelEnum": "messaging.models.Channel",
         "ClientKindEnum": "accounts.models.ClientKind",
+        "ChargeStatusEnum": "payments.models.Charge.Status",
+        "PayoutStatusEnum": "payments.models.Payout.Status",
+        "PayoutMethodStatusEnum": "payments.models.PayoutMethod.Status",
+        "PayoutMethodKindEnum": "payments.models.PayoutMethod.Kind",
+        "PayoutFrequencyEnum": "payments.models.PayoutSchedule.Frequency",
     },
 }
 
@@ -298,10 +321,30 @@ SPECTACULAR_SETTINGS = {
 FREELANCER_SERVICE_FEE_BPS = env.int("FREELANCER_SERVICE_FEE_BPS", default=1000)
 CLIENT_MARKETPLACE_FEE_BPS = env.int("CLIENT_MARKETPLACE_FEE_BPS", default=500)
 CURRENCY = "USD"
+# Payments: "local" (in-process, test card numbers) or "stripe" (the real SDK; in tests it
+# talks to tests/fakes/stripe_server.py through STRIPE_API_BASE).
+PAYMENTS_GATEWAY = env("PAYMENTS_GATEWAY", default="local")
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
+STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=30)
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = env.int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", default=300)
+STRIPE_CONNECT_COUNTRY = env("STRIPE_CONNECT_COUNTRY", default="US")
+# Released earnings stay pending this long before they can be withdrawn.
+SECURITY_HOLD_DAYS = env.int("SECURITY_HOLD_DAYS", default=5)
+PAYOUT_MIN_CENTS = env.int("PAYOUT_MIN_CENTS", default=1000)
+# A new payout method receives nothing for this long (a stolen session cannot cash out).
+NEW_PAYOUT_METHOD_DELAY_DAYS = env.int("NEW_PAYOUT_METHOD_DELAY_DAYS", default=3)
 FREELANCER_MAX_SKILLS = 15
 ASSESSMENT_RETAKE_DAYS = 30
 PROFILE_PHOTO_MAX_BYTES = 5 * 1024 * 1024
 PORTFOLIO_FILE_MAX_BYTES = 10 * 1024 * 1024
+# Connects (application credits): a monthly grant that tops the balance up to the rollover cap,
+# and the cost of a proposal by the job's size (answering an invitation is free).
+CONNECTS_MONTHLY_GRANT = env.int("CONNECTS_MONTHLY_GRANT", default=10)
+CONNECTS_ROLLOVER_CAP = env.int("CONNECTS_ROLLOVER_CAP", default=80)
+CONNECTS_COST_BY_SIZE = {"small": 2, "medium": 4, "large": 6}
 SITE_NAME = "Marketplace"
 # Absolute links in emails (alerts, notifications).
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")

@@ -353,10 +353,8 @@ def test_accepting_goes_to_the_job_page_with_a_message(client, open_job, talent_
     response = client.post(f"/invitations/{invitation.pk}/accept/")
 
     assert response.status_code == 302
-    assert response["Location"] == f"/jobs/{open_job.public_id}/"
-    assert messages_of(response) == [
-        "Invitation accepted. Proposals open in the next release; the client can message you."
-    ]
+    assert response["Location"] == f"/jobs/{open_job.public_id}/apply/"
+    assert messages_of(response) == ["Invitation accepted. Send your proposal: it costs no Connects."]
     assert status_of(invitation) == Invitation.Status.ACCEPTED
 
 

@@ -643,8 +643,11 @@ def test_my_jobs_tabs_and_counts(client_browser, client_user, published_freelanc
     assert list(closed_tab.context["page"].object_list) == [closed]
     body = text(open_tab)
     assert '<dt class="fw-normal text-secondary">Invites</dt><dd class="fw-semibold mb-0">1</dd>' in body
-    assert '<dt class="fw-normal text-secondary">Proposals</dt><dd class="fw-semibold mb-0">0</dd>' in body
-    assert "No proposals yet: proposals open in the next release." in body
+    assert (
+        '<dt class="fw-normal text-secondary">Proposals</dt><dd class="fw-semibold mb-0">'
+        f'<a href="/jobs/{live.public_id}/proposals/" data-testid="review-proposals">0</a></dd>'
+    ) in body
+    assert "No proposals yet: freelancers who fit will find the job; inviting them helps." in body
     assert "Close job" in body
     closed_body = text(closed_tab)
     assert "Reopen job" in closed_body
@@ -787,8 +790,7 @@ def test_the_job_page_as_a_freelancer_sees_it(client, client_user, freelancer):
     assert JobAttachment.objects.get().file.url in body
     assert '<dd class="col-5" data-testid="proposals-range">10 to 15</dd>' in body
     assert 'Last viewed by client</dt><dd class="col-5">Not yet</dd>' in body
-    assert "Submit a proposal" in body
-    assert "Proposals open in the next release" in body
+    assert "Complete and publish your profile to send proposals." in body
     assert "Flag as inappropriate" in body
     # About the client: one job posted, no hires, no reviews, honestly.
     assert '<dt class="col-6">Hire rate</dt><dd class="col-6">0% hire rate</dd>' in body

@@ -1,5 +1,6 @@
 """``manage.py seed_demo``: the taxonomy, skill tests, 30 freelancers, 10 clients, a staff user,
-200 jobs with invitations and saved searches.
+200 jobs with invitations and saved searches, conversations, and hiring (proposals in every
+state, offers, active, paused and ended contracts).
 
 Idempotent and deterministic: the same seed gives the same people, and running it twice
 changes nothing. People are built through the real services, as a user would.
@@ -145,6 +146,20 @@ class Command(BaseCommand):
 
         created_m = seed_conversations(demo_clients[:5] + demo_freelancers[:5], random.Random(seed + 2), out)  # type: ignore[arg-type]
         out.write(self.style.SUCCESS(f"Created {created_m} demo conversations."))
+        from contracts.seeding import seed_hiring
+
+        hired = seed_hiring(
+            rng=random.Random(seed + 3),
+            clients=demo_clients,
+            freelancers=demo_freelancers,
+            staff=User.objects.get(email=STAFF_EMAIL),
+            stream=out,  # type: ignore[arg-type]
+        )
+        out.write(
+            self.style.SUCCESS(
+                f"Created {hired['proposals']} proposals, {hired['offers']} offers and {hired['contracts']} contracts."
+            )
+        )
         out.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
         out.write(f"  staff (admin at /admin/): {STAFF_EMAIL}")
         out.write(

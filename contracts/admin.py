@@ -1,0 +1,152 @@
+"""Staff views of offers, contracts and their files. Rows change only through
+``contracts.services``, so everything here is read-only; the one action (expire overdue
+offers now) calls the service the beat task runs."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from marketplace.money import format_cents
+
+from . import services
+from .models import Contract, ContractEvent, ContractFile, Milestone, Offer, OfferEvent, OfferMilestone
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class OfferMilestoneInline(ReadOnlyInline):
+    model = OfferMilestone
+    fields = ("position", "description", "amount_cents", "due_date")
+    readonly_fields = fields
+
+
+class OfferEventInline(ReadOnlyInline):
+    model = OfferEvent
+    fields = ("created_at", "kind", "from_status", "to_status", "actor", "data")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+@admin.register(Offer)
+class OfferAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "title",
+        "client",
+        "freelancer",
+        "contract_type",
+        "amount",
+        "status",
+        "created_at",
+        "expires_at",
+    )
+    list_filter = ("status", "contract_type", "created_at")
+    search_fields = ("title", "client__email", "freelancer__email", "job__title")
+    list_select_related = ("client", "freelancer")
+    date_hierarchy = "created_at"
+    inlines = (OfferMilestoneInline, OfferEventInline)
+    actions = ("expire_overdue",)
+    readonly_fields = [f.name for f in Offer._meta.fields]
+
+    @admin.display(description="Amount")
+    def amount(self, offer: Offer) -> str:
+        if offer.hourly_rate_cents is not None:
+            return f"{format_cents(offer.hourly_rate_cents)}/hr"
+        return format_cents(offer.fixed_amount_cents)
+
+    @admin.action(description="Expire every pending offer past its date (as the hourly task does)")
+    def expire_overdue(self, request: HttpRequest, queryset: QuerySet[Offer]) -> None:
+        count = services.offers_expire_due()
+        messages.success(request, f"Expired {count} overdue offer{'s' if count != 1 else ''}.")
+
+
+class MilestoneInline(ReadOnlyInline):
+    model = Milestone
+    fields = (
+        "position",
+        "description",
+        "amount_cents",
+        "due_date",
+        "status",
+        "added_by",
+        "status_changed_at",
+    )
+    readonly_fields = fields
+
+
+class ContractEventInline(ReadOnlyInline):
+    model = ContractEvent
+    fields = ("created_at", "kind", "from_status", "to_status", "actor", "milestone", "data")
+    readonly_fields = fields
+    ordering = ("created_at", "id")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor", "milestone")
+
+
+class ContractFileInline(ReadOnlyInline):
+    model = ContractFile
+    fields = ("created_at", "original_name", "size_bytes", "uploaded_by")
+    readonly_fields = fields
+
+
+@admin.register(Contract)
+class ContractAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "title",
+        "client",
+        "freelancer",
+        "contract_type",
+        "status",
+        "started_at",
+        "ended_at",
+    )
+    list_filter = ("status", "contract_type", "end_reason", "started_at")
+    search_fields = ("title", "client__email", "freelancer__email", "job__title")
+    list_select_related = ("client", "freelancer")
+    date_hierarchy = "started_at"
+    inlines = (MilestoneInline, ContractFileInline, ContractEventInline)
+    readonly_fields = [f.name for f in Contract._meta.fields]
+
+
+@admin.register(ContractFile)
+class ContractFileAdmin(ReadOnlyAdmin):
+    list_display = ("id", "original_name", "contract", "uploaded_by", "size_bytes", "created_at")
+    search_fields = ("original_name", "contract__title", "uploaded_by__email")
+    list_select_related = ("contract", "uploaded_by")
+    # the file itself has no URL (private storage): staff see where it is stored
+    fields = ("contract", "uploaded_by", "original_name", "size_bytes", "stored_as", "created_at")
+    readonly_fields = fields
+
+    @admin.display(description="Stored as")
+    def stored_as(self, item: ContractFile) -> str:
+        return item.file.name or ""

@@ -1,0 +1,173 @@
+"""Demo hiring for ``seed_demo``: proposals in every state, offers and contracts, built
+through the real services of proposals and contracts (so Connects, counters, events,
+conversations and notifications are what a user would have produced).
+
+Deterministic for an ``rng`` seed and idempotent: when demo freelancers already have
+proposals, nothing is added.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from typing import TextIO
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import FreelancerProfile, User
+from jobs.models import Job
+from marketplace.errors import ApplicationError
+from marketplace.progress import Progress
+from proposals import services as proposal_services
+from proposals.models import Proposal
+
+from . import services
+from .models import Contract, ContractType
+
+COVER_LETTERS = [
+    'Hi {client}, I read your post about "{title}" carefully. I have delivered similar work for '
+    "several clients and can start this week. I would begin with a short call to confirm the scope, "
+    "then share a first version within a few days so you can steer early.",
+    'Hello {client}! "{title}" is right in my wheelhouse. My approach: clarify the requirements, '
+    "agree on milestones, and send progress updates every two days. Happy to show relevant samples "
+    "from my portfolio before we start.",
+    "Dear {client}, thank you for the clear description. I have the skills you list and a track "
+    "record of finishing on time. I propose to deliver in two steps: a working draft first, then the "
+    "polished result after your feedback.",
+]
+ANSWER = "Yes: I have done this several times; I can share examples and references on request."
+INTERVIEW = "Thanks for your proposal. Could you tell me more about a similar project you delivered?"
+
+
+def _bid(rng: random.Random, job: Job, profile: FreelancerProfile) -> dict:
+    if job.budget_type == Job.BudgetType.HOURLY:
+        rate = profile.hourly_rate_cents or job.hourly_max_cents or 3000
+        if job.hourly_min_cents and job.hourly_max_cents:
+            rate = min(max(rate, job.hourly_min_cents), job.hourly_max_cents)
+        return {"hourly_rate_cents": rate}
+    budget = job.fixed_budget_cents or 50_000
+    return {"fixed_amount_cents": max(500, int(budget * rng.choice([0.8, 0.9, 1.0, 1.0, 1.1])) // 100 * 100)}
+
+
+def _submit(rng: random.Random, job: Job, freelancer: User) -> Proposal | None:
+    profile = freelancer.freelancer_profile
+    data = proposal_services.ProposalInput(
+        duration=job.duration,
+        cover_letter=rng.choice(COVER_LETTERS).format(client=job.client.first_name, title=job.title),
+        answers={q.pk: ANSWER for q in job.questions.all()},
+        **_bid(rng, job, profile),
+    )
+    try:
+        return proposal_services.proposal_submit(actor=freelancer, job_id=job.pk, data=data)
+    except ApplicationError:
+        return None  # e.g. a job that matches nobody's rules; the demo simply skips it
+
+
+def _offer_input(job: Job, proposal: Proposal) -> services.OfferInput:
+    start = timezone.localdate()
+    if job.budget_type == Job.BudgetType.HOURLY:
+        return services.OfferInput(
+            title=job.title,
+            contract_type=ContractType.HOURLY,
+            start_date=start,
+            proposal_id=proposal.pk,
+            hourly_rate_cents=proposal.hourly_rate_cents,
+            weekly_limit_hours=20,
+            manual_time_allowed=True,
+            description="Weekly check-ins on Monday; log time with clear memos.",
+        )
+    total = proposal.fixed_amount_cents or 50_000
+    first = total // 2
+    return services.OfferInput(
+        title=job.title,
+        contract_type=ContractType.FIXED,
+        start_date=start,
+        proposal_id=proposal.pk,
+        milestones=[
+            services.MilestoneInput(
+                description="First version", amount_cents=first, due_date=start + timedelta(days=10)
+            ),
+            services.MilestoneInput(
+                description="Final delivery", amount_cents=total - first, due_date=start + timedelta(days=24)
+            ),
+        ],
+        description="Deliverables as described in the job post; two rounds of changes included.",
+    )
+
+
+def seed_hiring(
+    *, rng: random.Random, clients: list[User], freelancers: list[User], staff: User, stream: TextIO
+) -> dict:
+    """Proposals on the demo clients' open jobs, then shortlists, interviews, declines,
+    withdrawals, pending and declined offers, and active, paused and ended contracts."""
+    counts = {"proposals": 0, "offers": 0, "contracts": 0}
+    applicants = [
+        f
+        for f in freelancers
+        if FreelancerProfile.objects.filter(user=f, published_at__isnull=False).exists()
+    ]
+    if not applicants or Proposal.objects.filter(freelancer__in=applicants).exists():
+        return counts
+    for freelancer in applicants:
+        proposal_services.connects_grant(actor=staff, user_id=freelancer.pk, amount=60, note="Demo Connects")
+
+    jobs: list[Job] = []
+    for client in clients:
+        jobs.extend(
+            Job.objects.filter(client=client, status=Job.Status.OPEN, visibility=Job.Visibility.PUBLIC)
+            .select_related("client")
+            .order_by("pk")[:4]
+        )
+    bar = Progress(len(jobs), "Hiring", stream=stream)  # type: ignore[arg-type]
+    for index, job in enumerate(jobs):
+        with transaction.atomic():
+            people = rng.sample(applicants, k=min(len(applicants), rng.randint(3, 6)))
+            proposals = [p for p in (_submit(rng, job, f) for f in people) if p is not None]
+            counts["proposals"] += len(proposals)
+            _play(rng, index, job, proposals, counts)
+        bar.advance()
+    bar.finish()
+    return counts
+
+
+def _play(rng: random.Random, index: int, job: Job, proposals: list[Proposal], counts: dict) -> None:
+    """Move a job's proposals through the states a live marketplace shows."""
+    client = job.client
+    if not proposals:
+        return
+    first, rest = proposals[0], proposals[1:]
+    proposal_services.proposal_shortlist(actor=client, proposal_id=first.pk)
+    proposal_services.proposal_message(actor=client, proposal_id=first.pk, text=INTERVIEW)
+    for proposal in rest[:1]:
+        proposal_services.proposal_decline(
+            actor=client, proposal_id=proposal.pk, reason=Proposal.DeclineReason.BUDGET, note=""
+        )
+    for proposal in rest[1:2]:
+        proposal_services.proposal_withdraw(
+            actor=proposal.freelancer, proposal_id=proposal.pk, reason=Proposal.WithdrawReason.SCHEDULE
+        )
+    for proposal in rest[2:3]:
+        proposal_services.proposal_archive(actor=client, proposal_id=proposal.pk)
+
+    stage = index % 6
+    if stage == 0:
+        return  # still reviewing: shortlisted and interviewing
+    offer = services.offer_create(actor=client, data=_offer_input(job, first))
+    counts["offers"] += 1
+    if stage == 1:
+        return  # offer pending
+    if stage == 2:
+        services.offer_decline(actor=first.freelancer, offer_id=offer.pk, reason="scope", note="")
+        return
+    contract = services.offer_accept(actor=first.freelancer, offer_id=offer.pk)
+    counts["contracts"] += 1
+    if stage == 4 and contract.contract_type == ContractType.HOURLY:
+        services.contract_pause(actor=client, contract_id=contract.pk)
+    elif stage == 5:
+        services.contract_end(
+            actor=client,
+            contract_id=contract.pk,
+            reason=Contract.EndReason.COMPLETED,
+            note="Great work, thanks!",
+        )

@@ -1,0 +1,343 @@
+"""Reads of offers and contracts, scoped to the viewer.
+
+Anyone who is not a party to an offer or a contract is told it does not exist
+(``NotFoundError``, a 404). Lists select and prefetch what their rows show, so a page costs
+the same number of queries whatever its length.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from accounts.models import User
+from jobs.models import Job
+from marketplace.errors import NotFoundError
+from marketplace.money import format_cents
+from payments.fees import client_marketplace_fee, freelancer_earnings
+from proposals.models import Proposal
+
+from .models import Contract, ContractEvent, ContractFile, ContractType, Milestone, Offer
+
+ROLES = ("client", "freelancer")
+OFFER_TABS = {"pending": "Pending", "past": "Past"}
+CONTRACT_FILTERS = {"": "All", "active": "Active", "paused": "Paused", "ended": "Ended"}
+
+
+def default_role(user: Any) -> str:
+    """The side a list shows by default: the user's active role."""
+    role = getattr(user, "active_role", "")
+    return role if role in ROLES else "freelancer"
+
+
+def clean_role(user: Any, value: Any) -> str:
+    return value if value in ROLES else default_role(user)
+
+
+def _pk(value: Any) -> int:
+    """An id from a URL or a query string, or 0 (which matches no row) for anything else."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = str(value or "")
+    return int(text) if text.isdigit() and len(text) < 19 else 0
+
+
+# --- offers ------------------------------------------------------------------------------------------
+
+
+def _offers() -> QuerySet[Offer]:
+    return Offer.objects.select_related("client", "freelancer", "job", "proposal", "contract")
+
+
+def offer_get_for_party(*, offer_id: Any, viewer: Any) -> Offer:
+    """The offer with its milestones, if ``viewer`` is its client or freelancer; else 404."""
+    pk = _pk(offer_id)
+    offer = None
+    if pk and getattr(viewer, "is_authenticated", False):
+        offer = (
+            _offers()
+            .prefetch_related("milestones")
+            .filter(pk=pk)
+            .filter(Q(client=viewer) | Q(freelancer=viewer))
+            .first()
+        )
+    if offer is None:
+        raise NotFoundError("No such offer.")
+    return offer
+
+
+def offer_scope(user: User, role: str) -> QuerySet[Offer]:
+    return _offers().filter(**{role: user})
+
+
+def _pending_q() -> Q:
+    return Q(status=Offer.Status.PENDING, expires_at__gt=timezone.now())
+
+
+def offer_list(*, user: User, role: str, tab: str = "pending", status: str = "") -> QuerySet[Offer]:
+    """The offers ``user`` received (role freelancer) or sent (role client).
+
+    ``tab``: pending (open for an answer) or past (answered, withdrawn, expired, including
+    pending ones past their date). ``status`` filters on the stored status instead (API).
+    """
+    qs = offer_scope(user, role).annotate(milestones_count=Count("milestones")).order_by("-created_at", "-id")
+    if status:
+        return qs.filter(status=status)
+    if tab == "past":
+        return qs.exclude(_pending_q())
+    return qs.filter(_pending_q())
+
+
+def offer_tab_counts(*, user: User, role: str) -> dict[str, int]:
+    counts = offer_scope(user, role).aggregate(pending=Count("pk", filter=_pending_q()), total=Count("pk"))
+    return {"pending": counts["pending"], "past": counts["total"] - counts["pending"]}
+
+
+def offer_money(*, contract_type: str, amount_cents: int | None) -> dict[str, Any]:
+    """The fee lines shown with an offer: for a fixed price on the total, for hourly per hour."""
+    amount = int(amount_cents or 0)
+    earnings = freelancer_earnings(amount)
+    fee = client_marketplace_fee(amount)
+    return {
+        "amount_cents": amount,
+        "per_hour": contract_type == ContractType.HOURLY,
+        "client_fee_cents": fee,
+        "client_total_cents": amount + fee,
+        "freelancer_fee_cents": earnings.fee_cents,
+        "freelancer_net_cents": earnings.net_cents,
+    }
+
+
+@dataclass
+class OfferTarget:
+    """Who an offer being written is for, and the terms to start from."""
+
+    freelancer: User
+    job: Job | None
+    proposal: Proposal | None
+    initial: dict[str, Any]
+    milestone_rows: list[dict[str, str]] = field(default_factory=list)
+
+
+def _dollars(cents: int | None) -> str:
+    if cents is None:
+        return ""
+    return f"{cents // 100}" if cents % 100 == 0 else f"{cents / 100:.2f}"
+
+
+def offer_target(
+    *, client: User, proposal_id: Any = None, freelancer_id: Any = None, job_id: Any = None
+) -> OfferTarget:
+    """The recipient and prefilled terms of the offer form (404 for anything not the client's).
+
+    From a proposal: the title of the job, its budget type, the bid as the rate or amount
+    and the proposed milestones (or one milestone for the whole bid). Direct: the job's
+    title and budget when a job is given.
+    """
+    today = timezone.localdate()
+    initial: dict[str, Any] = {
+        "start_date": today,
+        "expires_in_days": 14,
+        "contract_type": ContractType.FIXED,
+    }
+    rows: list[dict[str, str]] = []
+    job: Job | None
+    if proposal_id is not None:
+        proposal = (
+            Proposal.objects.select_related("job", "freelancer")
+            .prefetch_related("milestones")
+            .filter(pk=_pk(proposal_id), job__client=client)
+            .exclude(status=Proposal.Status.WITHDRAWN)
+            .first()
+        )
+        if proposal is None:
+            raise NotFoundError("No such proposal.")
+        job = proposal.job
+        initial.update(title=job.title, contract_type=job.budget_type, description=job.description[:5000])
+        if job.budget_type == Job.BudgetType.HOURLY:
+            initial["hourly_rate"] = _dollars(proposal.hourly_rate_cents)
+        else:
+            rows = [
+                {
+                    "description": m.description,
+                    "amount": _dollars(m.amount_cents),
+                    "due": m.due_date.isoformat() if m.due_date else "",
+                }
+                for m in proposal.milestones.all()
+            ] or [
+                {"description": job.title[:200], "amount": _dollars(proposal.fixed_amount_cents), "due": ""}
+            ]
+        return OfferTarget(
+            freelancer=proposal.freelancer, job=job, proposal=proposal, initial=initial, milestone_rows=rows
+        )
+    freelancer = User.objects.filter(pk=_pk(freelancer_id), freelancer_profile__isnull=False).first()
+    if freelancer is None:
+        raise NotFoundError("No such freelancer.")
+    job = None
+    if job_id not in (None, ""):
+        job = Job.objects.filter(pk=_pk(job_id), client=client).first()
+        if job is None:
+            raise NotFoundError("No such job.")
+        initial.update(title=job.title, contract_type=job.budget_type, description=job.description[:5000])
+        if job.budget_type == Job.BudgetType.HOURLY:
+            initial["hourly_rate"] = _dollars(job.hourly_max_cents)
+        elif job.fixed_budget_cents:
+            rows = [{"description": job.title[:200], "amount": _dollars(job.fixed_budget_cents), "due": ""}]
+    return OfferTarget(freelancer=freelancer, job=job, proposal=None, initial=initial, milestone_rows=rows)
+
+
+def offer_jobs_for_direct(*, client: User) -> QuerySet[Job]:
+    """The client's open jobs, to attach a direct offer to."""
+    return Job.objects.filter(client=client, status=Job.Status.OPEN).order_by("-published_at")
+
+
+# --- contracts ------------------------------------------------------------------------------------------
+
+
+def _contracts() -> QuerySet[Contract]:
+    return Contract.objects.select_related("client", "freelancer", "job")
+
+
+def contract_list(*, user: User, role: str, status: str = "") -> QuerySet[Contract]:
+    """The contracts where ``user`` is the ``role``, newest first, with their milestone totals."""
+    qs = _contracts().filter(**{role: user})
+    if status:
+        qs = qs.filter(status=status)
+    return qs.annotate(
+        total_cents=Sum("milestones__amount_cents"),
+        milestones_count=Count("milestones"),
+        pending_milestones=Count("milestones", filter=Q(milestones__status=Milestone.Status.PENDING)),
+    ).order_by("-started_at", "-id")
+
+
+def contract_status_counts(*, user: User, role: str) -> dict[str, int]:
+    counts = Contract.objects.filter(**{role: user}).aggregate(
+        active=Count("pk", filter=Q(status=Contract.Status.ACTIVE)),
+        paused=Count("pk", filter=Q(status=Contract.Status.PAUSED)),
+        ended=Count("pk", filter=Q(status=Contract.Status.ENDED)),
+    )
+    return {"": sum(counts.values()), **counts}
+
+
+def contract_get_for_party(*, contract_id: Any, viewer: Any) -> Contract:
+    pk = _pk(contract_id)
+    contract = None
+    if pk and getattr(viewer, "is_authenticated", False):
+        contract = _contracts().filter(pk=pk).filter(Q(client=viewer) | Q(freelancer=viewer)).first()
+    if contract is None:
+        raise NotFoundError("No such contract.")
+    return contract
+
+
+def contract_events(*, contract: Contract) -> QuerySet[ContractEvent]:
+    return (
+        ContractEvent.objects.filter(contract=contract).select_related("actor").order_by("created_at", "id")
+    )
+
+
+def contract_file_get_for_party(*, contract_id: Any, file_id: Any, viewer: Any) -> ContractFile:
+    contract = contract_get_for_party(contract_id=contract_id, viewer=viewer)
+    item = ContractFile.objects.filter(pk=_pk(file_id), contract=contract).first()
+    if item is None:
+        raise NotFoundError("No such file.")
+    return item
+
+
+def milestone_get_for_party(*, contract: Contract, milestone_id: Any) -> Milestone:
+    milestone = Milestone.objects.filter(pk=_pk(milestone_id), contract=contract).first()
+    if milestone is None:
+        raise NotFoundError("No such milestone.")
+    return milestone
+
+
+def _hours(value: Any) -> str:
+    return "no limit" if value is None else f"{value} hrs/week"
+
+
+def event_text(event: ContractEvent) -> str:
+    """One line of the timeline, in words."""
+    data = event.data or {}
+    kind = event.kind
+    if kind == ContractEvent.Kind.STARTED:
+        return f"Contract started ({data.get('terms', '')})." if data.get("terms") else "Contract started."
+    if kind == ContractEvent.Kind.WEEKLY_LIMIT_CHANGED:
+        return f"Weekly limit changed from {_hours(data.get('from'))} to {_hours(data.get('to'))}."
+    if kind in (ContractEvent.Kind.MILESTONE_ADDED, ContractEvent.Kind.MILESTONE_DELETED):
+        label = "Milestone added" if kind == ContractEvent.Kind.MILESTONE_ADDED else "Milestone removed"
+        return f"{label}: {data.get('description', '')} ({format_cents(data.get('amount_cents'))})."
+    if kind == ContractEvent.Kind.MILESTONE_UPDATED:
+        new = data.get("new", {})
+        return f"Milestone changed: {new.get('description', '')} ({format_cents(new.get('amount_cents'))})."
+    if kind == ContractEvent.Kind.FILE_ADDED:
+        return f"File shared: {data.get('name', '')}."
+    if kind == ContractEvent.Kind.ENDED:
+        reason = data.get("reason", "")
+        label = Contract.EndReason(reason).label if reason in Contract.EndReason.values else ""
+        return f"Contract ended: {label}." if label else "Contract ended."
+    if event.milestone_id is not None or data.get("description"):
+        to = (
+            Milestone.Status(event.to_status).label
+            if event.to_status in Milestone.Status.values
+            else event.to_status
+        )
+        return f"Milestone “{data.get('description', '')}”: {to.lower()}."
+    try:
+        return ContractEvent.Kind(kind).label + "."
+    except ValueError:
+        return kind.replace("_", " ").capitalize() + "."
+
+
+@dataclass
+class ContractPage:
+    contract: Contract
+    role: str  # the viewer's side: client or freelancer
+    milestones: list[Milestone]
+    events: list[ContractEvent]
+    files: list[ContractFile]
+    total_cents: int
+    money: dict[str, Any]
+
+    @property
+    def is_client(self) -> bool:
+        return self.role == "client"
+
+    @property
+    def other_party(self) -> User:
+        return self.contract.freelancer if self.is_client else self.contract.client
+
+    @property
+    def can_edit_milestones(self) -> bool:
+        return self.contract.is_fixed and self.contract.status == Contract.Status.ACTIVE
+
+    @property
+    def pending_count(self) -> int:
+        return sum(1 for m in self.milestones if m.is_pending)
+
+
+def contract_page(*, contract: Contract, viewer: User) -> ContractPage:
+    role = contract.party_role(viewer)
+    if role is None:
+        raise NotFoundError("No such contract.")
+    milestones = list(contract.milestones.select_related("added_by").order_by("position", "id"))
+    events = list(contract_events(contract=contract))
+    for event in events:
+        event.text = event_text(event)  # type: ignore[attr-defined]
+    files = list(contract.files.select_related("uploaded_by"))
+    for milestone in milestones:
+        milestone.can_manage = milestone.is_pending and (  # type: ignore[attr-defined]
+            role == "client" or milestone.added_by_id == viewer.pk
+        )
+    total = sum(m.amount_cents for m in milestones)
+    amount = contract.hourly_rate_cents if contract.is_hourly else total
+    return ContractPage(
+        contract=contract,
+        role=role,
+        milestones=milestones,
+        events=events,
+        files=files,
+        total_cents=total,
+        money=offer_money(contract_type=contract.contract_type, amount_cents=amount),
+    )

@@ -1,0 +1,1 @@
+"""HTML views of the contracts app, split by area (offers, contracts)."""

@@ -1,0 +1,29 @@
+"""Template helpers of proposals for pages other apps own (the job page, the navigation).
+
+Read-only: they never create a wallet or change anything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from proposals import selectors
+
+register = template.Library()
+
+
+@register.simple_tag
+def proposal_apply_state(job: Any, user: Any = None) -> selectors.ApplyState:
+    """``{% proposal_apply_state job user as apply %}``: can ``user`` apply, at what cost.
+
+    On the cached page for anonymous visitors ``user`` is empty: the state is "anonymous".
+    """
+    return selectors.apply_state(job=job, user=user or None)
+
+
+@register.simple_tag
+def connects_balance(user: Any = None) -> int | None:
+    """``{% connects_balance user as balance %}``: a freelancer's balance, None for others."""
+    return selectors.connects_balance(user=user or None)

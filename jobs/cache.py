@@ -17,23 +17,39 @@ Only viewer-independent content goes in here: fragments are rendered without the
 flags, the save buttons and forms that carry a CSRF token). ``Slot.set`` refuses a fragment
 that contains a CSRF form field, as a last line of defence.
 
+Whole pages for visitors without a session (``Slot.set(..., csrf_placeholder=...)``) are
+kept with a placeholder where the CSRF token goes; the view puts each visitor's own token
+in its place (see ``jobs.views.search``). ``Slot.set`` checks that every token slot of such
+a page holds the placeholder and nothing else.
+
+Each process also keeps the entries it used last (``LOCAL_ENTRIES``, decoded) in memory:
+a hit then costs one read of the generation from the shared cache instead of the entry's
+transfer, decompression and unpickling, with the same freshness (the generation is still
+read from the shared cache on every lookup, and an entry is never used longer than
+``TTL_SECONDS`` after it was computed).
+
 The cache is an optimisation: when it fails, pages are computed as if it were empty.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import pickle
+import re
+import threading
 import time
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.db import transaction
 
 from .models import Job
@@ -44,6 +60,9 @@ TTL_SECONDS = 60
 GENERATION_KEY = "jobs:generation"
 # What a rendered CSRF token looks like ({% csrf_token %}, or the hx-headers of base.html).
 CSRF_MARKERS = ("csrfmiddlewaretoken", "X-CSRFToken")
+# The value of each CSRF token slot (a form field or the hx-headers attribute).
+_CSRF_SLOT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]*)"|"X-CSRFToken": "([^"]*)"')
+LOCAL_ENTRIES = 64  # decoded entries kept in each process (see the module docstring)
 
 
 def _fresh_generation() -> int:
@@ -63,6 +82,28 @@ def generation() -> int | None:
         log.warning("jobs cache: cannot read the generation", exc_info=True)
         return None
     return int(value) if value is not None else None
+
+
+@functools.lru_cache(maxsize=16)
+def _redis_reader(client: RedisCacheClient, key: str) -> tuple[Any, str]:
+    """A Redis client on ``client``'s read pool, kept for the process (the thread's backend)."""
+    return client._client(connection_pool=client._get_connection_pool(write=False)), key
+
+
+def _read_generation() -> Any:
+    """``cache.get(GENERATION_KEY)``. With Django's Redis backend, through a client kept per
+    process: the backend builds a new ``redis.Redis`` object on every call, which costs more
+    than the round trip itself (~0.1 ms), and a hit reads nothing else. The generation is
+    stored as a plain integer (the backend's serializer keeps ints as they are)."""
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return cache.get(GENERATION_KEY)
+    redis, key = _redis_reader(backend._cache, backend.make_and_validate_key(GENERATION_KEY))
+    raw = redis.get(key)
+    try:
+        return None if raw is None else int(raw)
+    except ValueError:
+        return cache.get(GENERATION_KEY)
 
 
 def bump_generation() -> None:
@@ -87,6 +128,52 @@ def job_changed(job: Job) -> None:
         jobs_changed()
 
 
+def csrf_free(html: str, placeholder: str = "") -> bool:
+    """No CSRF token in ``html``: no token slot at all, or (with a ``placeholder``) every
+    slot holds exactly the placeholder."""
+    count = sum(html.count(marker) for marker in CSRF_MARKERS)
+    if not count:
+        return True
+    if not placeholder:
+        return False
+    values = [form or header for form, header in _CSRF_SLOT.findall(html)]
+    return len(values) == count and all(value == placeholder for value in values)
+
+
+class _Local:
+    """The entries this process used last, decoded: key -> (generation, deadline, entry)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.entries: OrderedDict[str, tuple[int, float, Any]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str, gen: int) -> tuple[bool, Any]:
+        with self.lock:
+            found = self.entries.get(key)
+            if found is None:
+                return False, None
+            if found[0] != gen or found[1] < time.time():
+                del self.entries[key]
+                return False, None
+            self.entries.move_to_end(key)
+            return True, found[2]
+
+    def put(self, key: str, gen: int, created: float, entry: Any) -> None:
+        with self.lock:
+            self.entries[key] = (gen, created + TTL_SECONDS, entry)
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+local = _Local(LOCAL_ENTRIES)
+
+
 @dataclass
 class Slot:
     """Where one page or fragment is cached, and what was found there.
@@ -103,24 +190,27 @@ class Slot:
     generation: int | None  # None when the cache is unavailable: nothing is read or kept
     entry: Any = None  # the cached entry, None on a miss
 
-    def set(self, entry: Any, *, html: str = "") -> None:
+    def set(self, entry: Any, *, html: str = "", csrf_placeholder: str = "") -> None:
         """Keep ``entry`` for ``TTL_SECONDS``. ``html``: the fragment it holds, checked to
-        be free of CSRF tokens (which would hand one visitor's token to the next)."""
+        be free of CSRF tokens (which would hand one visitor's token to the next): no token
+        slot at all, or only ``csrf_placeholder`` in each."""
         if self.generation is None:
             return
-        if any(marker in html for marker in CSRF_MARKERS):
+        if not csrf_free(html, csrf_placeholder):
             log.error("jobs cache: refusing to keep a fragment with a CSRF token (%s)", self.key)
             return
+        created = time.time()
         try:
             packed = zlib.compress(pickle.dumps(entry, pickle.HIGHEST_PROTOCOL), 1)
-            cache.set(self.key, (self.generation, packed), timeout=TTL_SECONDS)
+            cache.set(self.key, (self.generation, packed, created), timeout=TTL_SECONDS)
         except Exception:
             log.warning("jobs cache: cannot keep %s", self.key, exc_info=True)
+            return
+        local.put(self.key, self.generation, created, entry)
 
 
-def lookup(kind: str, parts: Iterable[tuple[str, str]]) -> Slot:
-    """The slot of ``kind`` (a page or fragment) for these parameters, with its entry if
-    one is cached under the current generation (one cache read).
+def cache_key(kind: str, parts: Iterable[tuple[str, str]]) -> str:
+    """The key of ``kind`` (a page or fragment) for these parameters.
 
     The database's name is part of the key, so that two databases sharing one cache (a
     benchmark and a development database, say) never see each other's pages.
@@ -128,8 +218,21 @@ def lookup(kind: str, parts: Iterable[tuple[str, str]]) -> Slot:
     # urlencoded: one unambiguous string per parameter list (no crafted value can make
     # two different searches share a key and poison each other's page)
     raw = f"{settings.DATABASES['default'].get('NAME', '')}\n{urlencode(list(parts))}"
-    key = f"jobs:{kind}:{hashlib.sha256(raw.encode()).hexdigest()[:40]}"
+    return f"jobs:{kind}:{hashlib.sha256(raw.encode()).hexdigest()[:40]}"
+
+
+def lookup(kind: str, parts: Iterable[tuple[str, str]]) -> Slot:
+    """The slot of ``kind`` for these parameters (``cache_key``), with its entry if one is
+    cached under the current generation: one cache read (of the generation alone when this
+    process holds the entry already)."""
+    key = cache_key(kind, parts)
     try:
+        if key in local.entries:
+            gen = _read_generation()
+            if gen is not None:
+                hit, entry = local.get(key, gen)
+                if hit:
+                    return Slot(key, gen, entry)
         found = cache.get_many([GENERATION_KEY, key])
     except Exception:  # the cache is down: pages are computed every time
         log.warning("jobs cache: cannot read %s", key, exc_info=True)
@@ -138,10 +241,12 @@ def lookup(kind: str, parts: Iterable[tuple[str, str]]) -> Slot:
     if gen is None:
         return Slot(key, generation())
     stored = found.get(key)
-    if not (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == gen):
+    if not (isinstance(stored, tuple) and len(stored) == 3 and stored[0] == gen):
         return Slot(key, gen)
     try:
-        return Slot(key, gen, pickle.loads(zlib.decompress(stored[1])))  # noqa: S301 - our own entry
+        entry = pickle.loads(zlib.decompress(stored[1]))  # noqa: S301 - our own entry
     except Exception:  # written by another version of the code: computed again
         log.warning("jobs cache: cannot unpack %s", key, exc_info=True)
         return Slot(key, gen)
+    local.put(key, gen, stored[2], entry)
+    return Slot(key, gen, entry)

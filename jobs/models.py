@@ -39,7 +39,7 @@ class Job(models.Model):
         Status.DRAFT: {Status.OPEN, Status.CANCELLED},
         Status.OPEN: {Status.CLOSED, Status.FILLED, Status.CANCELLED},
         Status.CLOSED: {Status.OPEN},
-        Status.FILLED: {Status.CANCELLED},  # staff may still take a filled post down
+        Status.FILLED: set(),
         Status.CANCELLED: set(),
     }
 

@@ -58,14 +58,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import reduce
 from operator import and_, or_
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from django import forms
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.db.models import (
@@ -87,7 +90,7 @@ from django.db.models.functions import Cast, Substr
 from django.http import Http404, QueryDict
 from django.utils.dateparse import parse_datetime
 
-from accounts.models import Category, Skill, Subcategory, User
+from accounts.models import Category, ExperienceLevel, Skill, Subcategory, User
 from marketplace.errors import ApplicationError
 
 from .models import Invitation, Job, SavedJob, SavedSearch
@@ -242,6 +245,47 @@ class SearchFormOptions:
     skills: list[Skill]  # the chosen ones, then those of the chosen specialty or category
 
 
+TAXONOMY_TTL_SECONDS = 300  # how long a process reuses its copy of the categories and skills
+
+
+@dataclass(frozen=True)
+class _Taxonomy:
+    """Categories, specialties and skills as the filter form lists them, read in three
+    queries and reused by the process for ``TAXONOMY_TTL_SECONDS`` (staff edit the
+    taxonomy rarely; a renamed skill reaches the filter form within that time)."""
+
+    database: str
+    loaded_at: float
+    categories: list[Category]  # by position, name
+    subcategories: dict[int, list[Subcategory]]  # by category id; by position, name
+    skills: dict[int, list[Skill]]  # by subcategory id; by name (only id, name, subcategory)
+
+
+_taxonomy_copy: _Taxonomy | None = None
+
+
+def _taxonomy() -> _Taxonomy:
+    global _taxonomy_copy
+    database = str(connection.settings_dict.get("NAME", ""))
+    found = _taxonomy_copy
+    if found is None or found.database != database or found.loaded_at + TAXONOMY_TTL_SECONDS < time.time():
+        subcategories: dict[int, list[Subcategory]] = {}
+        for sub in Subcategory.objects.order_by("position", "name"):
+            subcategories.setdefault(sub.category_id, []).append(sub)
+        skills: dict[int, list[Skill]] = {}
+        for skill in Skill.objects.only("id", "name", "subcategory_id").order_by("name"):
+            skills.setdefault(skill.subcategory_id, []).append(skill)
+        found = _Taxonomy(
+            database=database,
+            loaded_at=time.time(),
+            categories=list(Category.objects.order_by("position", "name")),
+            subcategories=subcategories,
+            skills=skills,
+        )
+        _taxonomy_copy = found
+    return found
+
+
 def search_form_options(
     *,
     category: Category | None,
@@ -249,28 +293,27 @@ def search_form_options(
     skills: list[Skill],
     skill_limit: int = 100,
 ) -> SearchFormOptions:
-    """Options for the filter form, in at most three small queries. Without a category
-    there are no specialties or skills to list (beyond those already chosen): the page
-    asks for a category first, which keeps it light (677 skills, 101 specialties)."""
-    categories = list(Category.objects.order_by("position", "name"))
+    """Options for the filter form, from the process's copy of the taxonomy (``_taxonomy``:
+    no query while it is fresh). Without a category there are no specialties or skills to
+    list (beyond those already chosen): the page asks for a category first, which keeps it
+    light (677 skills, 101 specialties)."""
+    taxonomy = _taxonomy()
     if category is not None:
-        subcategories = list(Subcategory.objects.filter(category=category).order_by("position", "name"))
+        subcategories = list(taxonomy.subcategories.get(category.pk, []))
     else:
         subcategories = [subcategory] if subcategory is not None else []
     chosen = sorted(skills, key=lambda skill: skill.name)
-    scope = Skill.objects.none()
+    scope: list[Skill] = []
     if subcategory is not None:
-        scope = Skill.objects.filter(subcategory=subcategory)
+        scope = taxonomy.skills.get(subcategory.pk, [])
     elif category is not None:
-        scope = Skill.objects.filter(subcategory__category=category)
-    others: list[Skill] = []
-    if category is not None or subcategory is not None:
-        others = list(
-            scope.exclude(pk__in=[skill.pk for skill in chosen])
-            .only("id", "name")
-            .order_by("name")[:skill_limit]
-        )
-    return SearchFormOptions(categories=categories, subcategories=subcategories, skills=chosen + others)
+        in_category = [taxonomy.skills.get(sub.pk, []) for sub in taxonomy.subcategories.get(category.pk, [])]
+        scope = sorted((skill for group in in_category for skill in group), key=lambda skill: skill.name)
+    chosen_ids = {skill.pk for skill in chosen}
+    others = [skill for skill in scope if skill.pk not in chosen_ids][:skill_limit]
+    return SearchFormOptions(
+        categories=list(taxonomy.categories), subcategories=subcategories, skills=chosen + others
+    )
 
 
 def job_searchable() -> QuerySet[Job]:
@@ -292,6 +335,8 @@ class _Matched:
     qs: QuerySet[Job]  # ordered, annotated with the sort keys
     keys: tuple[str, ...]  # the keyset, every key descending
     windowed: bool  # the queryset is a bounded candidate set (count it with a window)
+    # relevance: the candidates alone, newest first, as (id, published_at, score) rows
+    scored_candidates: QuerySet[Job] | None = None
 
 
 def _as_querydict(params: Mapping[str, Any]) -> QueryDict:
@@ -307,10 +352,28 @@ def _as_querydict(params: Mapping[str, Any]) -> QueryDict:
     return data
 
 
-def _plan(params: Mapping[str, Any], viewer: Viewer) -> _Plan:
+@functools.cache
+def _search_filter_class() -> type[JobFilter]:
     from .filters import JobFilter
 
-    filterset = JobFilter(data=_as_querydict(params), queryset=job_searchable())
+    class SearchFilter(JobFilter):
+        """``JobFilter`` with its form class built once per process. django-filter builds a
+        new class (and a field per filter) for every filter set, ~0.5 ms of each search;
+        the class is only a template (each form deep-copies its fields), so one will do."""
+
+        form_class: ClassVar[type[forms.Form] | None] = None
+
+        def get_form_class(self) -> type[forms.Form]:
+            found = type(self).form_class
+            if found is None:
+                found = type(self).form_class = super().get_form_class()
+            return found
+
+    return SearchFilter
+
+
+def _plan(params: Mapping[str, Any], viewer: Viewer) -> _Plan:
+    filterset = _search_filter_class()(data=_as_querydict(params), queryset=job_searchable())
     if not filterset.is_valid():
         raise InvalidSearchError(filterset)
     data = filterset.form.cleaned_data
@@ -329,11 +392,16 @@ def _ranked(plan: _Plan, step: str, matching: QuerySet[Job], score: Any) -> _Mat
     """Order ``matching`` by ``score``: the newest candidates only, or newest first."""
     if plan.sort == SortOrder.NEWEST:
         return _newest(matching, step)
-    candidates = matching.order_by("-published_at", "-id").values("pk")[:RELEVANCE_CANDIDATES]
+    newest_first = matching.order_by("-published_at", "-id")
+    candidates = newest_first.values("pk")[:RELEVANCE_CANDIDATES]
     qs = (
         Job.objects.filter(pk__in=candidates).annotate(score=score).order_by("-score", "-published_at", "-id")
     )
-    return _Matched(step, qs, ("score", "published_at", "id"), windowed=True)
+    # PostgreSQL computes an expensive score after the LIMIT, for the candidates only
+    scored = newest_first.annotate(score=score).values_list("id", "published_at", "score")[
+        :RELEVANCE_CANDIDATES
+    ]
+    return _Matched(step, qs, ("score", "published_at", "id"), windowed=True, scored_candidates=scored)
 
 
 def _pg_rank(query: Any) -> Cast:
@@ -452,7 +520,9 @@ def job_search(*, params: Mapping[str, Any], viewer: Viewer) -> QuerySet[Job]:
 
 @dataclass
 class JobSearchPage:
-    jobs: list[Job]  # each with ``description_excerpt``; the full description is not loaded
+    # ``Job`` instances (``job_search_page``) or ``JobCard`` rows (``job_search_card_page``),
+    # each with ``description_excerpt``; the full description is not loaded
+    jobs: list[Any]
     next_cursor: str | None
     count: int  # number of results, at most COUNT_CAP
     count_capped: bool  # there are more than ``count``
@@ -529,14 +599,37 @@ def _after(keys: tuple[str, ...], values: list[Any]) -> Q:
 def job_search_page(
     *, params: Mapping[str, Any], viewer: Viewer, cursor: str | None = None, page_size: int = PAGE_SIZE
 ) -> JobSearchPage:
-    """One page of the search, keyset-paginated. Raises ``InvalidSearchError`` for bad
-    parameters and ``ApplicationError(code="invalid_cursor")`` for a damaged cursor.
+    """One page of the search, keyset-paginated, as ``Job`` instances (category selected,
+    skills prefetched, ``description_excerpt`` and ``is_saved`` set). Raises
+    ``InvalidSearchError`` for bad parameters and ``ApplicationError(code="invalid_cursor")``
+    for a damaged cursor.
 
     Queries: the filter validation (one per model-choice filter given), then on the first
     page the count (newest order) or nothing extra (relevance: a window over the
     candidates), one for the rows, one for their skills. A match step that finds nothing
     costs one more query before the next is tried.
+
+    The search page and the API list ``job_search_card_page`` instead: the same page as
+    plain rows, without the cost of model instances.
     """
+    return _search_page(params, viewer, cursor, page_size, _fetch_jobs)
+
+
+def job_search_card_page(
+    *, params: Mapping[str, Any], viewer: Viewer, cursor: str | None = None, page_size: int = PAGE_SIZE
+) -> JobSearchPage:
+    """``job_search_page`` with ``JobCard`` rows instead of ``Job`` instances: the same jobs,
+    order, cursor and count, in the same number of queries, read with ``.values()``."""
+    return _search_page(params, viewer, cursor, page_size, _fetch_cards)
+
+
+def _search_page(
+    params: Mapping[str, Any],
+    viewer: Viewer,
+    cursor: str | None,
+    page_size: int,
+    fetch: Callable[[_Matched, Viewer, int, list[Any] | None], list[Any]],
+) -> JobSearchPage:
     page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
     plan = _plan(params, viewer)
     if cursor:
@@ -545,20 +638,23 @@ def job_search_page(
         if matched is None or sort != plan.sort:
             raise _invalid_cursor()
         values = _cursor_values(raw, matched.keys)
-        jobs = list(_page_queryset(matched.qs.filter(_after(matched.keys, values)), viewer)[: page_size + 1])
+        jobs = fetch(matched, viewer, page_size + 1, values)
         return _page(plan, matched, jobs, page_size, count, capped)
 
     last: JobSearchPage | None = None
     for matched in _tried(plan):
-        qs = _page_queryset(matched.qs, viewer)
+        jobs = fetch(matched, viewer, page_size + 1, None)
         if matched.windowed:
-            jobs = list(qs.annotate(total=Window(Count("id")))[: page_size + 1])
-            count = jobs[0].total if jobs else 0  # type: ignore[attr-defined]
+            count = jobs[0].total if jobs else 0
             capped = count >= RELEVANCE_CANDIDATES
         else:
-            jobs = list(qs[: page_size + 1])
-            # a short first page is its own count; else count up to the cap (one query)
-            count = len(jobs) if len(jobs) <= page_size else matched.qs.values("pk")[: COUNT_CAP + 1].count()
+            # a short first page is its own count; else count up to the cap (one query),
+            # in no particular order: PostgreSQL may then stop at the cheapest 501 rows
+            count = (
+                len(jobs)
+                if len(jobs) <= page_size
+                else matched.qs.order_by().values("pk")[: COUNT_CAP + 1].count()
+            )
             capped = count > COUNT_CAP
             count = min(count, COUNT_CAP)
         last = _page(plan, matched, jobs, page_size, count, capped)
@@ -568,11 +664,201 @@ def job_search_page(
     return last
 
 
-def _page(
-    plan: _Plan, matched: _Matched, jobs: list[Job], page_size: int, count: int, capped: bool
-) -> JobSearchPage:
+def _fetch_jobs(matched: _Matched, viewer: Viewer, limit: int, after: list[Any] | None) -> list[Job]:
+    """The first ``limit`` jobs of ``matched`` (after the keyset ``after``) as model
+    instances; on a first page of a bounded candidate set each has the window ``total``."""
+    qs = matched.qs if after is None else matched.qs.filter(_after(matched.keys, after))
+    page_qs = _page_queryset(qs, viewer)
+    if matched.windowed and after is None:
+        page_qs = page_qs.annotate(total=Window(Count("id")))
+    jobs = list(page_qs[:limit])
     for job in jobs:
         job.description_excerpt = description_excerpt(job.description_head)  # type: ignore[attr-defined]
+    return jobs
+
+
+# --- cards: a page of the search as plain rows ----------------------------------------------------
+
+# The job's own columns a card (HTML) or a list item (API) shows.
+CARD_COLUMNS = (
+    "id",
+    "public_id",
+    "title",
+    "budget_type",
+    "hourly_min_cents",
+    "hourly_max_cents",
+    "fixed_budget_cents",
+    "experience_level",
+    "duration",
+    "size",
+    "visibility",
+    "published_at",
+    "proposals_count",
+    "client_country",
+)
+_EXPERIENCE_LABELS = dict(ExperienceLevel.choices)
+_DURATION_LABELS = dict(Job.Duration.choices)
+_SIZE_LABELS = dict(Job.Size.choices)
+
+
+@dataclass(slots=True, eq=False)
+class JobCard:
+    """A job of a search page as a plain row (``job_search_card_page``): the columns a card
+    or an API item shows, the category's name, the skill names in name order, the
+    description's excerpt. Has the ``Job`` attribute names for what it carries."""
+
+    id: int
+    public_id: str
+    title: str
+    budget_type: str
+    hourly_min_cents: int | None
+    hourly_max_cents: int | None
+    fixed_budget_cents: int | None
+    experience_level: str
+    duration: str
+    size: str
+    visibility: str
+    published_at: datetime
+    proposals_count: int
+    client_country: str
+    category_name: str
+    description_excerpt: str
+    is_saved: bool | None  # None for anonymous viewers
+    skill_names: list[str]
+    score: int | None = None  # the relevance score (a keyset key), None in newest order
+    total: int = 0  # the window count over the relevance candidates (first page only)
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    @classmethod
+    def from_job(cls, job: Job) -> JobCard:
+        """The card of a ``Job`` instance (category selected, skills prefetched), for lists
+        of jobs read as models (the matches feed) that render as search cards do."""
+        excerpt = getattr(job, "description_excerpt", None)
+        return cls(
+            **{name: getattr(job, name) for name in CARD_COLUMNS},
+            category_name=job.category.name,
+            description_excerpt=excerpt if excerpt is not None else description_excerpt(job.description),
+            is_saved=getattr(job, "is_saved", None),
+            skill_names=[skill.name for skill in job.skills.all()],
+        )
+
+    def get_experience_level_display(self) -> str:
+        return str(_EXPERIENCE_LABELS.get(self.experience_level, self.experience_level))
+
+    def get_duration_display(self) -> str:
+        return str(_DURATION_LABELS.get(self.duration, self.duration))
+
+    def get_size_display(self) -> str:
+        return str(_SIZE_LABELS.get(self.size, self.size))
+
+
+def skill_names_by_job(job_ids: list[int]) -> dict[int, list[str]]:
+    """The skill names of each of ``job_ids``, in name order (one query)."""
+    names: dict[int, list[str]] = {job_id: [] for job_id in job_ids}
+    if job_ids:
+        rows = (
+            Job.skills.through.objects.filter(job_id__in=job_ids)
+            .order_by("skill__name")
+            .values_list("job_id", "skill__name")
+        )
+        for job_id, name in rows:
+            names[job_id].append(name)
+    return names
+
+
+def _fetch_cards(matched: _Matched, viewer: Viewer, limit: int, after: list[Any] | None) -> list[JobCard]:
+    """The first ``limit`` jobs of ``matched`` (after the keyset ``after``) as ``JobCard``
+    rows, in one query (the description cut in SQL; on SQLite a second one for the skills)."""
+    if matched.scored_candidates is not None and connection.vendor == "postgresql":
+        return _fetch_ranked_cards(matched.scored_candidates, viewer, limit, after)
+    qs = matched.qs if after is None else matched.qs.filter(_after(matched.keys, after))
+    extra: dict[str, Any] = {
+        "category_name": F("category__name"),
+        "description_head": Substr("description", 1, DESCRIPTION_EXCERPT_CHARS + 1),
+        "is_saved": _saved_flag(viewer),
+    }
+    if matched.windowed and after is None:
+        extra["total"] = Window(Count("id"))
+    if connection.vendor == "postgresql":  # the skills in the same query
+        from django.contrib.postgres.expressions import ArraySubquery
+
+        names_of_skills = Job.skills.through.objects.filter(job_id=OuterRef("pk")).order_by("skill__name")
+        extra["skill_names"] = ArraySubquery(names_of_skills.values("skill__name"))
+    names = [*CARD_COLUMNS, *extra]
+    if "score" in qs.query.annotations:
+        names.append("score")
+    rows = list(qs.annotate(**extra).values(*names)[:limit])
+    return _cards(rows)
+
+
+def _cards(rows: list[dict[str, Any]]) -> list[JobCard]:
+    """``JobCard``s from rows of ``CARD_COLUMNS``, ``category_name``, ``description_head``,
+    ``is_saved`` (and ``score``, ``total``, ``skill_names`` when the query had them; the
+    skills are read here, in one query, when it had not)."""
+    skills = None if not rows or "skill_names" in rows[0] else skill_names_by_job([row["id"] for row in rows])
+    cards = []
+    for row in rows:
+        head = row.pop("description_head")
+        if skills is not None:
+            row["skill_names"] = skills[row["id"]]
+        cards.append(JobCard(**row, description_excerpt=description_excerpt(head or "")))
+    return cards
+
+
+def _fetch_ranked_cards(
+    scored: QuerySet[Job], viewer: Viewer, limit: int, after: list[Any] | None
+) -> list[JobCard]:
+    """``_fetch_cards`` of a relevance page on PostgreSQL, in one statement that ranks the
+    candidates (``scored``: the ORM's SQL for them, filters and all) and reads the jobs'
+    columns for the page's rows only. The ORM's form of it (``_Matched.qs``: the jobs whose
+    id is among the candidates, ranked) reads every candidate's row a second time to rank
+    it: measured on 100,000 jobs, 4.8 against 2.6 ms for "python", 7.3 against 4.1 for
+    "notes", 14 against 10 for "design"."""
+    quote = connection.ops.quote_name
+    candidates_sql, candidates_params = scored.query.sql_with_params()
+    user_id = _user_id(viewer)
+    saved, params = "NULL", []  # the parameters in the order of the statement's text
+    if user_id is not None:
+        saved = f"EXISTS (SELECT 1 FROM {quote(SavedJob._meta.db_table)} s WHERE s.user_id = %s AND s.job_id = j.id)"  # noqa: S608 - identifiers only
+        params.append(user_id)
+    params += candidates_params
+    where = ""
+    if after is not None:  # the keyset, (score, published_at, id) descending
+        score, published_at, job_id = after
+        where = (
+            "WHERE c.score <= %s AND (c.score < %s OR (c.score = %s AND c.published_at < %s)"
+            " OR (c.score = %s AND c.published_at = %s AND c.id < %s))"
+        )
+        params += [score, score, score, published_at, score, published_at, job_id]
+    params.append(limit)
+    columns = ", ".join(f"j.{quote(Job._meta.get_field(name).column)}" for name in CARD_COLUMNS)
+    # identifiers from the models and the ORM's own SQL; every value is a parameter
+    sql = (
+        f"SELECT {columns}, cat.{quote('name')},"  # noqa: S608
+        f" SUBSTRING(j.{quote('description')}, 1, {DESCRIPTION_EXCERPT_CHARS + 1}), {saved}, r.score, r.total,"
+        f" ARRAY(SELECT s.{quote('name')} FROM {quote(Job.skills.through._meta.db_table)} js"
+        f" JOIN {quote(Skill._meta.db_table)} s ON s.id = js.{quote('skill_id')}"
+        f" WHERE js.{quote('job_id')} = j.id ORDER BY s.{quote('name')})"
+        " FROM (SELECT c.id, c.published_at, c.score, COUNT(*) OVER () AS total"
+        f" FROM ({candidates_sql}) AS c (id, published_at, score) {where}"
+        " ORDER BY c.score DESC, c.published_at DESC, c.id DESC LIMIT %s) AS r"
+        f" JOIN {quote(Job._meta.db_table)} j ON j.id = r.id"
+        f" JOIN {quote(Category._meta.db_table)} cat ON cat.id = j.{quote('category_id')}"
+        " ORDER BY r.score DESC, r.published_at DESC, r.id DESC"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    names = [*CARD_COLUMNS, "category_name", "description_head", "is_saved", "score", "total", "skill_names"]
+    return _cards([dict(zip(names, row, strict=True)) for row in fetched])
+
+
+def _page(
+    plan: _Plan, matched: _Matched, jobs: list[Any], page_size: int, count: int, capped: bool
+) -> JobSearchPage:
     next_cursor = None
     if len(jobs) > page_size:
         jobs = jobs[:page_size]

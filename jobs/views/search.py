@@ -8,24 +8,33 @@ next cards) for "Load more".
 The search page's filters and results are the same for every viewer and are cached (see
 ``search``); the viewer's parts ("Save this search", the save buttons and their saved
 flags) are added on every request, so no viewer ever gets another's CSRF token or flags.
+
+Visitors without a session (no session cookie, hence anonymous and with no pending
+messages: search engines, people arriving from a link, the benchmark) all get the same
+page but for its CSRF token, so for them the whole response is cached, keyed by the exact
+URL and htmx target, with a placeholder where the token goes (``_generic_page``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import re
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -33,6 +42,7 @@ from django.views.decorators.http import require_POST, require_safe
 from django_countries import countries
 
 from marketplace.errors import ApplicationError
+from marketplace.money import format_cents
 from marketplace.types import AuthedRequest
 
 from .. import cache as jobs_cache
@@ -61,6 +71,70 @@ PAGE_TEMPLATE = "jobs/search/_search_body.html"  # inside search.html, for a ful
 SAVE_SEARCH_MARK = "<!--jobs:save-search-->"
 SAVE_BUTTON_MARK = re.compile(r"<!--jobs:save:([\w~-]+)-->")
 BUTTON_END = "<!--jobs:end-->"  # ends each button of jobs/search/_save_buttons.html
+
+
+@functools.lru_cache(maxsize=1)
+def _csrf_placeholder(secret: str) -> str:
+    """Stands for the CSRF token in a cached page (``_generic_page``). Derived from the
+    secret key: the same in every process, and not something a job's text can contain
+    on purpose (which would only show a visitor their own token anyway)."""
+    return "csrf" + hashlib.sha256(f"jobs-search-shell:{secret}".encode()).hexdigest()[:40]
+
+
+def _is_generic(request: HttpRequest) -> bool:
+    """The visitor has no session and no messages waiting: anonymous, and served exactly
+    what every such visitor is served (but for the CSRF token)."""
+    return (
+        settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and CookieStorage.cookie_name not in request.COOKIES
+    )
+
+
+def _fill_csrf(request: HttpRequest, page: str) -> HttpResponse:
+    """A cached generic page with the visitor's own CSRF token (a new one when they have none,
+    which also sets the cookie, as rendering ``{{ csrf_token }}`` would)."""
+    marker = _csrf_placeholder(settings.SECRET_KEY)
+    return HttpResponse(page.replace(marker, get_token(request)) if marker in page else page)
+
+
+@functools.lru_cache(maxsize=1)
+def _q_placeholder(secret: str) -> str:
+    """Stands for the keyword in a cached filter form (``_filters_fragment``)."""
+    return "q" + hashlib.sha256(f"jobs-search-q:{secret}".encode()).hexdigest()[:40]
+
+
+ID_MARK = "JOBPUBLICID"
+
+
+def card_values(cards: list[selectors.JobCard]) -> list[dict[str, Any]]:
+    """What ``jobs/search/_cards.html`` shows of each card, prepared in Python (the
+    template only places and escapes it): as ``jobs/partials/job_card.html`` shows a job."""
+    detail = reverse("jobs:detail", args=[ID_MARK])
+    out = []
+    for card in cards:
+        if card.budget_type == Job.BudgetType.HOURLY:
+            budget = (
+                f"Hourly: {format_cents(card.hourly_min_cents)}\u2013{format_cents(card.hourly_max_cents)}"
+            )
+        else:
+            budget = f"Fixed price: {format_cents(card.fixed_budget_cents)}"
+        out.append(
+            {
+                "public_id": card.public_id,
+                "url": detail.replace(ID_MARK, card.public_id),
+                "posted": naturaltime(card.published_at),
+                "category": card.category_name,
+                "title": card.title,
+                "budget": budget,
+                "experience": card.get_experience_level_display(),
+                "duration": card.get_duration_display(),
+                "excerpt": card.description_excerpt,
+                "skills": card.skill_names,
+                "proposals": card.proposals_count or 0,
+                "country": card.client_country,
+            }
+        )
+    return out
 
 
 @functools.lru_cache(maxsize=8)
@@ -112,7 +186,7 @@ def _render_results(request: HttpRequest, template: str) -> tuple[_Results, set[
     page: selectors.JobSearchPage | None = None
     filterset: JobFilter
     try:
-        page = selectors.job_search_page(
+        page = selectors.job_search_card_page(
             params=request.GET, viewer=request.user, cursor=request.GET.get("cursor") or None
         )
         filterset = page.filterset
@@ -120,9 +194,9 @@ def _render_results(request: HttpRequest, template: str) -> tuple[_Results, set[
         filterset = error.filterset
 
     query_string = search_query_string(request.GET)
-    cleaned = filterset.form.cleaned_data if page is not None else {}
-    context = {
+    context: dict[str, Any] = {
         "page": page,
+        "cards": card_values(page.jobs) if page is not None else [],
         "filterset": filterset,
         "form": filterset.form,
         "query_string": query_string,
@@ -133,6 +207,26 @@ def _render_results(request: HttpRequest, template: str) -> tuple[_Results, set[
         else "",
         "is_later_page": bool(request.GET.get("cursor")),
         "chips": active_filters(filterset) if page is not None else [],
+    }
+    if template == PAGE_TEMPLATE:  # the filters are part of it
+        if page is not None:
+            context["filters_html"] = _filters_fragment(request, filterset)
+        else:  # with the errors next to the fields
+            context.update(_filters_context(request, filterset, filterset.form["q"].value()))
+    html = render_to_string(template, context)
+    if page is None:
+        return _Results(html=html, jobs=[], query=""), None
+    jobs = [(job.pk, job.public_id) for job in page.jobs]
+    saved = {job.pk for job in page.jobs if job.is_saved}
+    return _Results(html=html, jobs=jobs, query=page.query), saved
+
+
+def _filters_context(request: HttpRequest, filterset: JobFilter, q_value: Any) -> dict[str, Any]:
+    """What ``jobs/search/_filters.html`` needs beyond the filter set."""
+    cleaned = filterset.form.cleaned_data if filterset.is_valid() else {}
+    return {
+        "form": filterset.form,
+        "q_value": q_value,
         "options": selectors.search_form_options(
             category=cleaned.get("category"),
             subcategory=cleaned.get("subcategory"),
@@ -146,12 +240,22 @@ def _render_results(request: HttpRequest, template: str) -> tuple[_Results, set[
         "proposal_choices": PROPOSAL_CHOICES,
         "rating_choices": RATING_CHOICES,
     }
-    html = render_to_string(template, context)
-    if page is None:
-        return _Results(html=html, jobs=[], query=""), None
-    jobs = [(job.pk, job.public_id) for job in page.jobs]
-    saved = {job.pk for job in page.jobs if job.is_saved}  # type: ignore[attr-defined]
-    return _Results(html=html, jobs=jobs, query=page.query), saved
+
+
+def _filters_fragment(request: HttpRequest, filterset: JobFilter) -> str:
+    """The filter form of a valid search. It shows the parameters back and the taxonomy,
+    nothing of the results, so it is cached for the parameters but the keyword (which
+    alone varies over a long tail of searches) with a placeholder for the keyword."""
+    marker = _q_placeholder(settings.SECRET_KEY)
+    slot = jobs_cache.lookup(
+        "search-filters", [item for item in search_cache_parts(request.GET) if item[0] != "q"]
+    )
+    html = slot.entry
+    if not isinstance(html, str):
+        html = render_to_string("jobs/search/_filters.html", _filters_context(request, filterset, marker))
+        slot.set(html, html=html)
+    q_value = filterset.form["q"].value()
+    return mark_safe(html.replace(marker, conditional_escape("" if q_value is None else q_value)))  # noqa: S308 - escaped
 
 
 def _personalise(request: HttpRequest, results: _Results, saved: set[int] | None = None) -> str:
@@ -189,30 +293,60 @@ def search(request: HttpRequest) -> HttpResponse:
 
     What every viewer sees alike (filters, counts, cards) is cached for the search's
     parameters and the jobs generation (``jobs.cache``); the viewer's parts are added to
-    it on every request (``_personalise``). A hit costs no search query at all.
+    it on every request (``_personalise``). A hit costs no search query at all. Visitors
+    without a session get the whole response from the cache (``_generic_page``).
     """
     htmx = getattr(request, "htmx", None)
     fragment = SEARCH_TEMPLATES.get(htmx.target or "") if htmx and not htmx.history_restore_request else None
     template = fragment or PAGE_TEMPLATE
+    generic: jobs_cache.Slot | None = None
+    if _is_generic(request):
+        # the exact URL: whatever the page shows of it (the log-in link's "next") is the same
+        generic = jobs_cache.lookup(
+            "search-generic",
+            [("template", template), ("full", "" if fragment else "1"), ("url", request.get_full_path())],
+        )
+        if isinstance(generic.entry, str):
+            return _fill_csrf(request, generic.entry)
     slot = jobs_cache.lookup(
         "search-page", [("template", template), *search_cache_parts(request.GET, "cursor")]
     )
     saved: set[int] | None = None
     if isinstance(slot.entry, dict):
         results = _Results(**slot.entry)
+        valid = True
     else:
         try:
             results, saved = _render_results(request, template)
         except ApplicationError as error:  # a damaged or outdated cursor: start again
             messages.error(request, error.message)
             return redirect(_search_url(search_query_string(request.GET)))
-        if saved is not None:  # a valid search
+        valid = saved is not None
+        if valid:
             # plain data in the cache, not this class: entries outlive a deploy
             slot.set(dataclasses.asdict(results), html=results.html)
     html = _personalise(request, results, saved)
+    if generic is not None and valid:
+        return _generic_page(request, generic, html, results.query, full=not fragment)
     if fragment:
         return HttpResponse(html)
     return render(request, "jobs/search/search.html", {"body": mark_safe(html), "query": results.query})  # noqa: S308 - rendered by templates
+
+
+def _generic_page(
+    request: HttpRequest, slot: jobs_cache.Slot, html: str, query: str, *, full: bool
+) -> HttpResponse:
+    """The response for a visitor without a session, kept whole in ``slot`` with a
+    placeholder for the CSRF token (``html``: the personalised body, for such a visitor)."""
+    page = html
+    if full:
+        marker = _csrf_placeholder(settings.SECRET_KEY)
+        context = {"body": mark_safe(html), "query": query, "csrf_token": marker}  # noqa: S308 - rendered by templates
+        page = render_to_string("jobs/search/search.html", context, request=request)
+        slot.set(page, html=page, csrf_placeholder=marker)
+    else:
+        slot.set(page, html=page)
+    return _fill_csrf(request, page)
 
 
 # --- saved jobs ----------------------------------------------------------------------------------

@@ -266,15 +266,15 @@ def test_the_transitions_table():
 
 
 def job_in(status: str, client, staff) -> Job:
-    """A job brought to ``status`` through the services (no service fills a job yet)."""
+    """A job brought to ``status`` through the services."""
     job = make_job(client, publish=status != "draft")
     if status == "closed":
         services.job_close(actor=client, job_id=job.pk, reason=Job.CloseReason.HIRED_ELSEWHERE)
     elif status == "cancelled":
         services.job_remove_by_staff(actor=staff, job_id=job.pk)
     elif status == "filled":
-        # Filling belongs to the hire flow of a later release; set the row directly.
-        Job.objects.filter(pk=job.pk).update(status=Job.Status.FILLED)
+        # what contracts does when an offer is accepted: the only position is hired
+        services.job_counters_add(job_id=job.pk, hires_count=1)
     job.refresh_from_db()
     assert job.status == status
     return job
@@ -786,3 +786,33 @@ def test_screening_questions_are_replaced_on_update(draft_job, client_user):
     assert list(ScreeningQuestion.objects.filter(job=draft_job).values_list("text", flat=True)) == [
         "Only one?"
     ]
+
+
+def test_a_job_fills_when_every_position_is_hired(client_user, published_freelancer):
+    job = make_job(client_user, freelancers_needed=2)
+    services.invitation_send(
+        actor=client_user, job_id=job.pk, freelancer_id=published_freelancer.pk, message="Apply?"
+    )
+
+    services.job_counters_add(job_id=job.pk, hires_count=1)
+    job.refresh_from_db()
+    assert (job.status, job.hires_count) == (Job.Status.OPEN, 1)
+
+    services.job_counters_add(job_id=job.pk, hires_count=1)
+    job.refresh_from_db()
+    assert (job.status, job.close_reason, job.hires_count) == (Job.Status.FILLED, Job.CloseReason.HIRED, 2)
+    assert job.closed_at is not None
+    assert job.events.filter(kind=JobEvent.Kind.FILLED, from_status="open", to_status="filled").count() == 1
+    assert Invitation.objects.get(job=job).status == Invitation.Status.EXPIRED
+
+    # more hires (a late offer accepted) change nothing else
+    services.job_counters_add(job_id=job.pk, hires_count=1)
+    assert job.events.filter(kind=JobEvent.Kind.FILLED).count() == 1
+
+
+def test_job_counters_refuse_unknown_names_and_never_go_negative(open_job):
+    with pytest.raises(ValueError):
+        services.job_counters_add(job_id=open_job.pk, views=1)
+    services.job_counters_add(job_id=open_job.pk, proposals_count=-5)
+    open_job.refresh_from_db()
+    assert open_job.proposals_count == 0

@@ -323,7 +323,9 @@ def test_no_refund_when_the_client_closes_after_a_hire(client_owner):
     assert status_and_reason(crowd["shortlisted"]) == (S.DECLINED, "job_closed")
 
 
-def test_staff_removal_after_a_hire_still_refunds(job, crowd, staff):
+def test_staff_removal_after_a_hire_still_refunds(client_owner, staff):
+    job = make_job(client_owner, freelancers_needed=2)  # still open after one hire
+    crowd = make_crowd(job)
     services.proposal_mark_hired(proposal_id=crowd["submitted"].pk, actor=job.client)
 
     job_services.job_remove_by_staff(actor=staff, job_id=job.pk)

@@ -532,7 +532,7 @@ def test_the_review_page_shows_cards_filters_and_sorts(job, django_assert_max_nu
         "declined": 1,
     }
     body = text(everything)
-    assert "New on the marketplace" in body and "999 match" in body
+    assert "New on the marketplace" in body and "100% match" in body
     assert f"{reverse('contracts:offer_new')}?proposal={proposals[0].pk}" in body
     for key, expected in [("shortlisted", 0), ("archived", 1), ("declined", 2), ("messaged", 3)]:
         shown = page.get(review_url(job), {"filter": key}).context["page"].object_list

@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from marketplace.errors import ApplicationError
@@ -27,6 +27,7 @@ from . import services
 from .forms import AdjustmentForm
 from .models import (
     Charge,
+    Invoice,
     JournalEntry,
     LedgerAccount,
     PaymentMethod,
@@ -38,6 +39,7 @@ from .models import (
     Transfer,
     WebhookEvent,
 )
+from .reconciliation import reconcile
 from .webhooks import webhook_process
 
 
@@ -79,15 +81,21 @@ class PostingInline(admin.TabularInline):
 
 @admin.register(LedgerAccount)
 class LedgerAccountAdmin(ReadOnlyAdmin):
-    list_display = ("id", "kind", "owner", "reference", "balance", "currency", "created_at")
+    list_display = ("id", "kind", "owner", "reference", "balance", "currency", "entries", "created_at")
     list_filter = ("kind", "currency")
     search_fields = ("reference", "owner__email")
     list_select_related = ("owner",)
     actions = ["post_adjustment"]
+    change_list_template = "payments/admin/ledgeraccount_change_list.html"
 
     @admin.display(description="Balance", ordering="balance_cents")
     def balance(self, obj: LedgerAccount) -> str:
         return _money(obj.balance_cents)
+
+    @admin.display(description="Entries")
+    def entries(self, obj: LedgerAccount) -> str:
+        url = reverse("admin:payments_posting_changelist")
+        return format_html('<a href="{}?account__id__exact={}">Postings</a>', url, obj.pk)
 
     def get_urls(self):
         return [
@@ -95,6 +103,11 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
                 "adjust/",
                 self.admin_site.admin_view(self.adjust_view),
                 name="payments_ledgeraccount_adjust",
+            ),
+            path(
+                "reconciliation/",
+                self.admin_site.admin_view(self.reconciliation_view),
+                name="payments_reconciliation",
             ),
             *super().get_urls(),
         ]
@@ -132,6 +145,56 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "payments/admin/adjust.html", context)
+
+    def reconciliation_view(self, request: HttpRequest) -> HttpResponse:
+        """Ledger against gateway records: totals per record type and every mismatch."""
+        summaries, mismatches = reconcile()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Reconciliation: ledger vs gateway records",
+            "summaries": summaries,
+            "mismatches": mismatches,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "payments/admin/reconciliation.html", context)
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        extra = {"reconciliation_url": reverse("admin:payments_reconciliation"), **(extra_context or {})}
+        return super().changelist_view(request, extra_context=extra)
+
+
+@admin.register(Posting)
+class PostingAdmin(ReadOnlyAdmin):
+    """Entries per account: each posting with its entry (filter by account)."""
+
+    list_display = ("id", "created_at", "account", "entry_link", "memo", "amount", "available_at")
+    list_filter = ("account__kind",)
+    search_fields = ("entry__memo", "entry__reference", "entry__idempotency_key", "account__owner__email")
+    list_select_related = ("account__owner", "entry")
+    date_hierarchy = "created_at"
+
+    @admin.display(description="Amount", ordering="amount_cents")
+    def amount(self, obj: Posting) -> str:
+        return _money(obj.amount_cents)
+
+    @admin.display(description="Memo")
+    def memo(self, obj: Posting) -> str:
+        return obj.entry.memo
+
+    @admin.display(description="Entry")
+    def entry_link(self, obj: Posting) -> str:
+        url = reverse("admin:payments_journalentry_change", args=[obj.entry_id])
+        return format_html('<a href="{}">#{}</a>', url, obj.entry_id)
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyAdmin):
+    list_display = ("number", "kind", "recipient", "issued_at", "charge", "entry", "payout")
+    list_filter = ("kind", "year")
+    search_fields = ("number", "recipient__email")
+    list_select_related = ("recipient", "charge", "entry", "payout")
 
 
 @admin.register(JournalEntry)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from marketplace.errors import ApplicationError
 from marketplace.money import parse_amount_to_cents
 
+from .history import SPEND, MovementType
 from .models import PayoutMethod, PayoutSchedule
 from .selectors import USER_ACCOUNT_LABELS
 
@@ -92,10 +93,11 @@ class ScheduleForm(forms.Form):
 
 
 class TransactionFilterForm(forms.Form):
+    type = forms.ChoiceField(label="Type", required=False, choices=[("", "All"), *MovementType.choices])
     account = forms.ChoiceField(
         label="Balance",
         required=False,
-        choices=[("", "All"), *[(k.value, v) for k, v in USER_ACCOUNT_LABELS.items()]],
+        choices=[("", "All"), *[(k.value, v) for k, v in USER_ACCOUNT_LABELS.items()], (SPEND, "Spend")],
     )
     date_from = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))

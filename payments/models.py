@@ -650,3 +650,67 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.key}"
+
+
+# --- invoices and receipts --------------------------------------------------------------------
+
+
+class InvoiceCounter(models.Model):
+    """The last invoice number given in a year; locked while the next one is taken, so
+    numbers are sequential per year with no gaps or repeats."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last_sequence = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_sequence}"
+
+
+class Invoice(models.Model):
+    """A numbered receipt, issued once per money record for the party it concerns: a
+    client's payment (charge), a freelancer's released earnings (a release journal entry)
+    or a paid withdrawal (payout). Never changed after it is issued."""
+
+    class Kind(models.TextChoices):
+        PAYMENT = "payment", "Payment receipt"  # a client's succeeded charge
+        EARNINGS = "earnings", "Earnings receipt"  # escrow released to a freelancer
+        PAYOUT = "payout", "Withdrawal receipt"  # a freelancer's paid withdrawal
+
+    number = models.CharField(max_length=20, unique=True)
+    year = models.PositiveIntegerField()
+    sequence = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payment_invoices"
+    )
+    charge = models.OneToOneField(
+        Charge, on_delete=models.PROTECT, null=True, blank=True, related_name="invoice"
+    )
+    entry = models.OneToOneField(
+        JournalEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="invoice"
+    )
+    payout = models.OneToOneField(
+        Payout, on_delete=models.PROTECT, null=True, blank=True, related_name="invoice"
+    )
+    issued_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["-issued_at", "-pk"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["year", "sequence"], name="invoice_unique_year_sequence"),
+            # Exactly one record per invoice, matching its kind.
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="payment", charge__isnull=False, entry__isnull=True, payout__isnull=True)
+                    | Q(kind="earnings", charge__isnull=True, entry__isnull=False, payout__isnull=True)
+                    | Q(kind="payout", charge__isnull=True, entry__isnull=True, payout__isnull=False)
+                ),
+                name="invoice_one_record",
+            ),
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["recipient", "-issued_at"], name="invoice_recipient_issued")
+        ]
+
+    def __str__(self) -> str:
+        return f"Invoice {self.number}"

@@ -7,18 +7,20 @@ from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import QuerySet, Sum
+from django.db.models import F, QuerySet, Sum
 from django.utils import timezone
 
 from .models import (
     AccountKind,
     Charge,
+    Invoice,
     LedgerAccount,
     PaymentMethod,
     Payout,
     PayoutMethod,
     PayoutSchedule,
     Posting,
+    Refund,
 )
 
 if TYPE_CHECKING:
@@ -149,4 +151,93 @@ def charge_for_reference(purpose: str, reference: str) -> Charge | None:
         )
         .select_related("payment_method")
         .first()
+    )
+
+
+# --- invoices ----------------------------------------------------------------------------------
+
+
+def invoice_get_for_user(user: User, number: str) -> Invoice | None:
+    """The user's own invoice by number (someone else's is simply not there)."""
+    return (
+        Invoice.objects.filter(recipient=user, number=number)
+        .select_related("recipient", "charge__payment_method", "payout__method", "entry")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    label: str
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class InvoiceDocument:
+    title: str
+    paid_at: datetime | None
+    description: str
+    reference: str
+    lines: list[InvoiceLine]
+    total_label: str
+    total_cents: int
+    card: str = ""  # "Visa ending 4242"
+    paid_to: str = ""  # a withdrawal's payout method
+    refunded_cents: int = 0
+
+
+def invoice_document(invoice: Invoice) -> InvoiceDocument:
+    """What an invoice shows: its lines add up to the total (integer cents)."""
+    if invoice.kind == Invoice.Kind.PAYMENT and invoice.charge is not None:
+        charge = invoice.charge
+        method = charge.payment_method
+        refunded = (
+            Refund.objects.filter(charge=charge, status=Refund.Status.SUCCEEDED).aggregate(
+                total=Sum(F("amount_cents") + F("fee_cents"))
+            )["total"]
+            or 0
+        )
+        return InvoiceDocument(
+            title="Payment receipt",
+            paid_at=charge.settled_at,
+            description=charge.description or f"Payment ({charge.purpose.replace('_', ' ')})",
+            reference=charge.reference,
+            lines=[
+                InvoiceLine("Amount", charge.amount_cents),
+                InvoiceLine("Marketplace fee", charge.client_fee_cents),
+            ],
+            total_label="Total charged",
+            total_cents=charge.total_cents,
+            card=f"{method.brand.title()} ending {method.last4}" if method else "",
+            refunded_cents=int(refunded),
+        )
+    if invoice.kind == Invoice.Kind.EARNINGS and invoice.entry is not None:
+        entry = invoice.entry
+        postings = list(entry.postings.select_related("account"))
+        net = sum(
+            p.amount_cents
+            for p in postings
+            if p.account.kind == AccountKind.FREELANCER_PENDING and p.amount_cents > 0
+        )
+        fee = sum(p.amount_cents for p in postings if p.account.kind == AccountKind.PLATFORM_FEES)
+        return InvoiceDocument(
+            title="Earnings receipt",
+            paid_at=entry.created_at,
+            description=entry.memo,
+            reference=entry.reference,
+            lines=[InvoiceLine("Gross amount", net + fee), InvoiceLine("Service fee", -fee)],
+            total_label="Net earnings",
+            total_cents=net,
+        )
+    payout = invoice.payout
+    assert payout is not None
+    return InvoiceDocument(
+        title="Withdrawal receipt",
+        paid_at=payout.paid_at,
+        description="Withdrawal of available earnings",
+        reference=f"payout:{payout.pk}",
+        lines=[InvoiceLine("Withdrawal", payout.amount_cents), InvoiceLine("Service fee", 0)],
+        total_label="Net paid out",
+        total_cents=payout.amount_cents,
+        paid_to=str(payout.method),
     )

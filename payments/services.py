@@ -222,12 +222,14 @@ def _set_verified(user: User) -> None:
 
 
 def payment_method_add(*, actor: User, card: CardInput, make_default: bool = True) -> PaymentMethod:
-    """Save a card with the gateway and here; the client is then payment-verified.
+    """Save a card with the gateway and here; a client is then payment-verified. Any
+    active user may save one (a freelancer pays for Connects with it).
 
     Gateway calls happen outside any transaction; the key is derived from the card and
     how many cards the user saved before, so a retried request saves it once."""
     require_can_act(actor)
-    _require_client(actor)
+    if not actor.is_active:
+        raise PermissionDeniedError("This account is not active.", code="inactive")
     gateway = get_gateway()
     customer_id = _customer_id(actor, gateway.name)
     fingerprint = hashlib.sha256((card.token or re.sub(r"\D", "", card.number)).encode()).hexdigest()[:16]
@@ -239,8 +241,10 @@ def payment_method_add(*, actor: User, card: CardInput, make_default: bool = Tru
     except GatewayError as error:
         raise ApplicationError(error.message, code=error.code, extra={"field": "number"})
     with transaction.atomic():
-        # The client profile row serialises a user's card changes (one default at a time).
-        ClientProfile.objects.select_for_update().filter(user=actor).first()
+        # The client profile row serialises a user's card changes (one default at a time);
+        # a user without one (a freelancer) is serialised on their gateway customer row.
+        if ClientProfile.objects.select_for_update().filter(user=actor).first() is None:
+            GatewayCustomer.objects.select_for_update().filter(user=actor, gateway=gateway.name).first()
         method, created = PaymentMethod.objects.get_or_create(
             gateway=gateway.name,
             gateway_payment_method_id=saved.payment_method_id,
@@ -354,8 +358,11 @@ def _charge_reserve(
     transfer_group: str,
     description: str,
     payment_method_id: int | None,
+    client_fee: bool = True,
 ) -> Charge:
     """Write the charge row (or find the live one) in its own transaction.
+
+    ``client_fee=False``: no client marketplace fee (a freelancer buying Connects).
 
     Durable: refuses to run inside a caller's transaction, since the gateway call that
     follows must hold no lock."""
@@ -399,7 +406,7 @@ def _charge_reserve(
                     payer=actor,
                     payment_method=method,
                     amount_cents=amount_cents,
-                    client_fee_cents=fees.client_marketplace_fee(amount_cents),
+                    client_fee_cents=fees.client_marketplace_fee(amount_cents) if client_fee else 0,
                     currency=settings.CURRENCY,
                     purpose=purpose,
                     reference=reference,
@@ -440,9 +447,11 @@ def charge_create(
     transfer_group: str = "",
     description: str = "",
     payment_method_id: int | None = None,
+    client_fee: bool = True,
 ) -> Charge:
-    """Charge the actor's card ``amount_cents`` plus the client marketplace fee, into
-    escrow ``escrow_reference`` (default: ``reference``). See the module docstring."""
+    """Charge the actor's card ``amount_cents`` plus the client marketplace fee (none when
+    ``client_fee`` is False), into escrow ``escrow_reference`` (default: ``reference``).
+    See the module docstring."""
     require_can_act(actor)
     amount = clean_amount(amount_cents)
     purpose = clean_purpose(purpose)
@@ -458,6 +467,7 @@ def charge_create(
         transfer_group=transfer_group,
         description=description,
         payment_method_id=payment_method_id,
+        client_fee=client_fee,
     )
     if charge.status != Charge.Status.RESERVED:
         return charge
@@ -1574,3 +1584,95 @@ def ledger_adjust(
         reason,
     )
     return entry
+
+
+# --- invoices and receipts -------------------------------------------------------------------------
+
+
+def _invoice_source(kind: str, source_id: int) -> tuple[Any, int | None]:
+    """The locked record an invoice of ``kind`` is for, and who it belongs to (None: not
+    a record that gets a receipt)."""
+    from .models import Invoice, Posting
+
+    if kind == Invoice.Kind.PAYMENT:
+        charge = Charge.objects.select_for_update().filter(pk=source_id).first()
+        if charge is None or charge.status != Charge.Status.SUCCEEDED:
+            return None, None
+        return charge, charge.payer_id
+    if kind == Invoice.Kind.PAYOUT:
+        payout = Payout.objects.select_for_update().filter(pk=source_id).first()
+        if payout is None or payout.status != Payout.Status.PAID:
+            return None, None
+        return payout, payout.user_id
+    if kind == Invoice.Kind.EARNINGS:
+        entry = JournalEntry.objects.filter(pk=source_id, reverses__isnull=True).first()
+        earning = (
+            Posting.objects.filter(
+                entry_id=source_id,
+                account__kind=AccountKind.FREELANCER_PENDING,
+                amount_cents__gt=0,
+                clears__isnull=True,
+            )
+            .values_list("account__owner_id", flat=True)
+            .first()
+        )
+        if entry is None or earning is None:
+            return None, None
+        return entry, earning
+    return None, None
+
+
+def _next_invoice_number(year: int) -> tuple[int, str]:
+    """Take the next number of ``year`` under the counter row's lock (the caller's
+    transaction holds it until commit, so numbers are never repeated or skipped)."""
+    from .models import InvoiceCounter
+
+    InvoiceCounter.objects.get_or_create(year=year)
+    counter = InvoiceCounter.objects.select_for_update().get(year=year)
+    counter.last_sequence += 1
+    counter.save(update_fields=["last_sequence"])
+    return counter.last_sequence, f"{year}-{counter.last_sequence:06d}"
+
+
+def invoice_issue(*, actor: User, kind: str, source_id: int) -> Any:
+    """The numbered invoice of a payment, a release or a paid withdrawal, issued on first
+    request (once: unique per record) for the party it concerns; anyone else gets
+    ``NotFoundError``. Locks the record, then the year's counter."""
+    from .models import Invoice
+
+    field = {
+        Invoice.Kind.PAYMENT: "charge",
+        Invoice.Kind.EARNINGS: "entry",
+        Invoice.Kind.PAYOUT: "payout",
+    }.get(
+        kind  # type: ignore[call-overload]
+    )
+    if field is None:
+        raise NotFoundError("No such receipt.")
+    existing = Invoice.objects.filter(kind=kind, **{f"{field}_id": source_id}).first()
+    if existing is not None:
+        if existing.recipient_id != actor.pk:
+            raise NotFoundError("No such receipt.")
+        return existing
+    try:
+        with transaction.atomic():
+            source, owner_id = _invoice_source(kind, source_id)
+            if source is None or owner_id != actor.pk:
+                raise NotFoundError("No such receipt.")
+            found = Invoice.objects.filter(kind=kind, **{f"{field}_id": source_id}).first()
+            if found is not None:
+                return found
+            now = timezone.now()
+            sequence, number = _next_invoice_number(now.year)
+            return Invoice.objects.create(
+                number=number,
+                year=now.year,
+                sequence=sequence,
+                kind=kind,
+                recipient=actor,
+                issued_at=now,
+                **{field: source},
+            )
+    except IntegrityError:
+        # Issued by a concurrent request for the same record (the number was rolled back).
+        return Invoice.objects.get(kind=kind, **{f"{field}_id": source_id})

@@ -2,7 +2,9 @@
 
 from django.urls import path
 
-from . import views
+from . import converters, views
+
+converters.register()
 
 app_name = "payments"
 
@@ -24,4 +26,12 @@ urlpatterns = [
     path("payments/billing/cards/<int:card_id>/default/", views.card_default, name="card_default"),
     path("payments/transactions/", views.transactions, name="transactions"),
     path("payments/stripe/webhook/", views.stripe_webhook, name="stripe_webhook"),
+]
+
+urlpatterns += [
+    path("payments/invoices/", views.invoice_list, name="invoices"),
+    path("payments/invoices/<str:number>/", views.invoice_detail, name="invoice"),
+    path("payments/receipts/<str:kind>/<int:source_id>/", views.receipt, name="receipt"),
+    path("payments/statements/", views.statement_list, name="statements"),
+    path("payments/statements/<yyyy:year>-<mm:month>/", views.statement, name="statement"),
 ]

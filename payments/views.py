@@ -1,5 +1,6 @@
 """HTML views of payments: the freelancer's Balance page, the client's Billing page, the
-balance history (with CSV export) and the Stripe webhook endpoint.
+transaction history (with streamed CSV export), numbered receipts, monthly statements and
+the Stripe webhook endpoint.
 
 Thin: parse a form, call one service, redirect with a message. Adding or removing a payout
 method asks for the password again (allauth's reauthentication flow).
@@ -9,13 +10,14 @@ from __future__ import annotations
 
 import csv
 import logging
+from collections.abc import Iterator
 
 from allauth.account.decorators import reauthentication_required
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -26,11 +28,10 @@ from marketplace.forms import add_application_error
 from marketplace.money import format_cents
 from marketplace.types import AuthedRequest
 
-from . import selectors, services
+from . import history, selectors, services
 from .forms import BankAccountForm, CardForm, ScheduleForm, TransactionFilterForm, WithdrawForm
 from .gateways import get_gateway
 from .gateways.base import CardInput
-from .selectors import USER_ACCOUNT_LABELS
 from .webhooks import WebhookRejected, webhook_receive
 
 log = logging.getLogger(__name__)
@@ -247,42 +248,110 @@ def card_default(request: AuthedRequest, card_id: int) -> HttpResponse:
 # --- history ---------------------------------------------------------------------------------------
 
 
+def _filters(form: TransactionFilterForm) -> history.Filters:
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    return history.Filters(
+        type=data.get("type") or "",
+        account=data.get("account") or "",
+        date_from=data.get("date_from"),
+        date_to=data.get("date_to"),
+    )
+
+
+class _Echo:
+    """A file-like object whose ``write`` returns the line (for streaming csv.writer)."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+CSV_HEADER = ["date", "balance", "description", "reference", "amount", "available_at", "type"]
+
+
+def _csv_lines(request: AuthedRequest, filters: history.Filters) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(CSV_HEADER)
+    for row in history.iter_movements(request.user, filters):
+        yield writer.writerow(
+            [
+                row.at.isoformat(),
+                row.account_label,
+                _csv_safe(row.description),
+                _csv_safe(row.reference),
+                _decimal(row.amount_cents),
+                row.available_at.isoformat() if row.available_at else "",
+                row.type,
+            ]
+        )
+
+
 @login_required
 @require_GET
-def transactions(request: AuthedRequest) -> HttpResponse:
+def transactions(request: AuthedRequest) -> HttpResponse | StreamingHttpResponse:
+    """Every money movement of the user (both roles), filtered, paginated; ``format=csv``
+    streams the same rows as decimal amounts."""
     form = TransactionFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    rows = selectors.transactions_for(
-        request.user,
-        kind=filters.get("account") or "",
-        date_from=filters.get("date_from"),
-        date_to=filters.get("date_to"),
-    )
+    filters = _filters(form)
     if request.GET.get("format") == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(_csv_lines(request, filters), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="transactions.csv"'
-        writer = csv.writer(response)
-        writer.writerow(["date", "balance", "description", "reference", "amount", "available_at"])
-        for posting in rows.iterator(chunk_size=500):
-            writer.writerow(
-                [
-                    posting.created_at.isoformat(),
-                    USER_ACCOUNT_LABELS.get(posting.account.kind, posting.account.kind),  # type: ignore[call-overload]
-                    _csv_safe(posting.entry.memo),
-                    _csv_safe(posting.entry.reference),
-                    _decimal(posting.amount_cents),
-                    posting.available_at.isoformat() if posting.available_at else "",
-                ]
-            )
         return response
-    page = Paginator(rows, 25).get_page(request.GET.get("page"))
+    page = Paginator(history.movement_keys(request.user, filters), 25).get_page(request.GET.get("page"))
+    rows = history.hydrate(request.user, page.object_list, filters)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "payments/transactions.html",
-        {"form": form, "page": page, "labels": USER_ACCOUNT_LABELS, "query": query.urlencode()},
+        {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
     )
+
+
+# --- invoices and statements -------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def invoice_list(request: AuthedRequest) -> HttpResponse:
+    page = Paginator(history.invoices_for(request.user), 25).get_page(request.GET.get("page"))
+    return render(request, "payments/invoice_list.html", {"page": page})
+
+
+@login_required
+@require_GET
+def receipt(request: AuthedRequest, kind: str, source_id: int) -> HttpResponse:
+    """Issue (once) the numbered invoice of a payment, release or withdrawal and show it.
+    Someone else's record is a 404."""
+    invoice = services.invoice_issue(actor=request.user, kind=kind, source_id=source_id)
+    return redirect("payments:invoice", number=invoice.number)
+
+
+@login_required
+@require_GET
+def invoice_detail(request: AuthedRequest, number: str) -> HttpResponse:
+    invoice = selectors.invoice_get_for_user(request.user, number)
+    if invoice is None:
+        raise Http404("No such invoice.")
+    return render(
+        request,
+        "payments/invoice.html",
+        {"invoice": invoice, "doc": selectors.invoice_document(invoice), "site_name": settings.SITE_NAME},
+    )
+
+
+@login_required
+@require_GET
+def statement_list(request: AuthedRequest) -> HttpResponse:
+    return render(request, "payments/statement_list.html", {"months": history.statement_months(request.user)})
+
+
+@login_required
+@require_GET
+def statement(request: AuthedRequest, year: int, month: int) -> HttpResponse:
+    if not (1 <= month <= 12 and 2000 <= year <= 2999):
+        raise Http404("No such month.")
+    data = history.statement_for(request.user, year, month)
+    return render(request, "payments/statement.html", {"statement": data, "site_name": settings.SITE_NAME})
 
 
 def _decimal(cents: int) -> str:

@@ -14,6 +14,7 @@ from jobs.forms import MultipleFileField
 from jobs.models import Job
 from marketplace.errors import ApplicationError
 from marketplace.forms import add_application_error
+from payments.forms import CardForm
 
 from .models import Proposal
 from .selectors import CLIENT_FILTERS, CLIENT_SORTS, FREELANCER_TABS
@@ -293,3 +294,56 @@ class ReviewFilterForm(forms.Form):
 
 
 FREELANCER_TAB_KEYS = list(FREELANCER_TABS)
+
+
+class ConnectsBuyForm(forms.Form):
+    """A pack of Connects, the saved card to charge and the form's purchase key (the same form
+    sent twice is one payment). ``packs``: ``services.ConnectsPack`` list; ``cards``: the
+    buyer's saved cards."""
+
+    quantity = forms.TypedChoiceField(
+        label="Pack",
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose a pack.", "invalid_choice": "Choose one of the packs."},
+    )
+    payment_method = forms.TypedChoiceField(
+        label="Card",
+        coerce=int,
+        required=False,  # left out: the default card
+        empty_value=None,
+        error_messages={"invalid_choice": "Choose one of your cards."},
+    )
+    purchase_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args: Any, packs: list[Any], cards: list[Any], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.packs, self.cards = packs, cards
+        quantity, card = self.fields["quantity"], self.fields["payment_method"]
+        assert isinstance(quantity, forms.ChoiceField) and isinstance(card, forms.ChoiceField)
+        quantity.choices = [(p.quantity, f"{p.quantity} Connects") for p in packs]
+        card.choices = [(c.pk, str(c)) for c in cards]
+        if not self.is_bound:
+            middle = packs[1] if len(packs) > 1 else (packs[0] if packs else None)
+            self.initial.setdefault("quantity", middle.quantity if middle else None)
+            default = next((c for c in cards if c.is_default), cards[0] if cards else None)
+            self.initial.setdefault("payment_method", default.pk if default else None)
+
+    def selected(self, name: str) -> str:
+        """The chosen value as text (the bound one, else the initial), for the radios."""
+        value = self.data.get(name) if self.is_bound else self.initial.get(name)
+        return "" if value is None else str(value)
+
+
+class ConnectsCardForm(CardForm):
+    """The card a freelancer saves to buy Connects (payments' card form; the test-card hint only
+    when the local gateway is in use)."""
+
+    def __init__(self, *args: Any, test_cards: bool = False, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["number"].help_text = (
+            "Test cards: 4242 4242 4242 4242 succeeds; 4000 0000 0000 0002 is declined; "
+            "4000 0000 0000 9995 has insufficient funds."
+            if test_cards
+            else ""
+        )

@@ -21,6 +21,8 @@ Job counters kept here (through ``jobs.services.job_counters_add``), as invarian
 from __future__ import annotations
 
 import logging
+import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -42,6 +44,10 @@ from marketplace.money import format_cents
 from marketplace.uploads import process_file, validate_file
 from messaging import services as messaging
 from messaging.models import NotificationKind
+from payments import ledger
+from payments import services as payments
+from payments.ledger import Line
+from payments.models import AccountKind, Charge
 
 from .models import (
     ConnectsTransaction,
@@ -603,6 +609,149 @@ def _refund(proposal: Proposal, *, note: str) -> ConnectsTransaction | None:
         job=proposal.job,
         note=note,
     )
+
+
+# --- buying Connects ------------------------------------------------------------------------------
+
+CONNECTS_PURCHASE_PURPOSE = "connects_purchase"
+_PURCHASE_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+@dataclass(frozen=True)
+class ConnectsPack:
+    """A pack on sale: ``quantity`` Connects for ``price_cents`` (no client marketplace fee)."""
+
+    quantity: int
+    price_cents: int
+
+
+@dataclass(frozen=True)
+class ConnectsPurchase:
+    """What ``connects_purchase`` did: ``status`` is the charge's, ``succeeded`` or ``reserved``
+    (the provider did not answer: the Connects arrive when the payment completes)."""
+
+    quantity: int
+    price_cents: int
+    charge: Charge
+    status: str
+    balance: int
+
+
+def connects_packs() -> list[ConnectsPack]:
+    price = int(settings.CONNECTS_PRICE_CENTS)
+    return [ConnectsPack(quantity=int(q), price_cents=int(q) * price) for q in settings.CONNECTS_PACKS]
+
+
+def new_purchase_key() -> str:
+    """A random token the buy form carries: the same form sent twice is one payment."""
+    return secrets.token_urlsafe(16)
+
+
+def _purchase_quantity(value: Any) -> int:
+    packs = [pack.quantity for pack in connects_packs()]
+    quantity: int | None = None
+    if not isinstance(value, bool):
+        try:
+            quantity = int(str(value).strip())
+        except (TypeError, ValueError):
+            quantity = None
+    if quantity not in packs:
+        listed = (
+            ", ".join(str(q) for q in packs[:-1]) + f" or {packs[-1]}" if len(packs) > 1 else str(packs[0])
+        )
+        raise _error(f"Choose one of the packs: {listed} Connects.", "invalid_pack", "quantity", packs=packs)
+    assert quantity is not None
+    return quantity
+
+
+def connects_purchase(
+    *, actor: User, quantity: Any, purchase_key: str, payment_method_id: int | None = None
+) -> ConnectsPurchase:
+    """A freelancer buys a pack of Connects with a saved card (the default one unless
+    ``payment_method_id`` names another).
+
+    Call it OUTSIDE any transaction: ``payments.services.charge_create`` reserves, calls the
+    gateway with no lock held and settles; the Connects are credited by
+    ``connects_purchase_succeeded`` inside the settlement. One charge per pack and
+    ``purchase_key``: sending the same form twice returns the same charge (one grant). A declined
+    card raises ``ApplicationError`` with the gateway's message and grants nothing.
+    """
+    require_can_act(actor)
+    if not FreelancerProfile.objects.filter(user=actor).exists():
+        raise PermissionDeniedError(
+            "Connects are for freelancers; switch to your freelancer profile to buy them.",
+            code="not_freelancer",
+        )
+    amount = _purchase_quantity(quantity)
+    key = str(purchase_key or "").strip()
+    if not _PURCHASE_KEY_RE.fullmatch(key):
+        raise _error("The purchase form expired; reload the page and try again.", "invalid_purchase_key")
+    price = amount * int(settings.CONNECTS_PRICE_CENTS)
+    charge = payments.charge_create(
+        actor=actor,
+        amount_cents=price,
+        purpose=CONNECTS_PURCHASE_PURPOSE,
+        reference=f"connects:{amount}:{key}",
+        escrow_reference=f"connects:{actor.pk}",
+        client_fee=False,
+        description=f"{amount} Connects",
+        payment_method_id=payment_method_id,
+    )
+    if charge.status == Charge.Status.FAILED:
+        raise _error(
+            charge.failure_message or "The payment failed.",
+            "payment_failed",
+            "payment_method",
+            charge_id=charge.pk,
+            failure_code=charge.failure_code,
+        )
+    balance = ConnectsWallet.objects.filter(user=actor).values_list("balance", flat=True).first() or 0
+    return ConnectsPurchase(
+        quantity=amount, price_cents=price, charge=charge, status=charge.status, balance=balance
+    )
+
+
+def _purchased_quantity(charge: Charge) -> int:
+    """The pack of a Connects charge, from its reference ``connects:<quantity>:<key>``."""
+    parts = charge.reference.split(":")
+    if len(parts) != 3 or parts[0] != "connects" or not parts[1].isdigit() or int(parts[1]) <= 0:
+        raise ValueError(f"not a Connects purchase reference: {charge.reference!r}")
+    return int(parts[1])
+
+
+def connects_purchase_succeeded(charge: Charge) -> None:
+    """``payments`` settlement handler of ``connects_purchase`` (registered in apps.py). Runs
+    inside the settlement transaction, the charge row locked and its entry posted: moves the
+    money from the buyer's Connects escrow to platform revenue, credits the wallet (once per
+    charge) and tells the buyer after commit."""
+    quantity = _purchased_quantity(charge)
+    ledger.post_entry(
+        key=f"connects-revenue:{charge.pk}",
+        memo=f"{quantity} Connects sold for {format_cents(charge.amount_cents)}",
+        lines=[
+            Line(ledger.escrow_account(charge.escrow_reference), -charge.amount_cents),
+            Line(ledger.platform_account(AccountKind.PLATFORM_FEES), charge.amount_cents),
+        ],
+        purpose=CONNECTS_PURCHASE_PURPOSE,
+        reference=charge.reference,
+    )
+    wallet = _wallet_for_update(charge.payer_id)
+    row = _record(
+        wallet,
+        kind=ConnectsTransaction.Kind.PURCHASE,
+        amount=quantity,
+        key=f"purchase:{charge.pk}",
+        note=f"Bought for {format_cents(charge.amount_cents)} (payment #{charge.pk})",
+        actor=charge.payer,
+    )
+    if row is not None:
+        _on_commit_notify(
+            charge.payer,
+            NotificationKind.PAYMENT,
+            f"You bought {quantity} Connects for {format_cents(charge.amount_cents)}; "
+            f"your balance is {row.balance_after}.",
+            reverse("proposals:connects"),
+        )
 
 
 # --- proposals: the freelancer ---------------------------------------------------------------------

@@ -26,4 +26,6 @@ urlpatterns = [
         name="attachment",
     ),
     path("connects/", views.connects, name="connects"),
+    path("connects/buy/", views.connects_buy, name="connects_buy"),
+    path("connects/card/", views.connects_card_add, name="connects_card_add"),
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import mimetypes
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -22,15 +23,22 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import FreelancerProfile
 from jobs.selectors import job_get_for_viewer
 from jobs.selectors_posting import own_job_get
-from marketplace.errors import ApplicationError, NotFoundError
+from marketplace.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from marketplace.forms import add_application_error
+from marketplace.money import format_cents
 from marketplace.types import AuthedRequest
 from messaging import downloads
+from payments import selectors as payment_selectors
+from payments import services as payment_services
 from payments.fees import freelancer_earnings
+from payments.gateways import get_gateway
+from payments.gateways.base import CardInput
 
 from . import selectors, services
 from .forms import (
     BidForm,
+    ConnectsBuyForm,
+    ConnectsCardForm,
     DeclineForm,
     MessageForm,
     ProposalForm,
@@ -357,13 +365,121 @@ def job_proposals(request: AuthedRequest, public_id: str) -> HttpResponse:
 # --- Connects ----------------------------------------------------------------------------------------------
 
 
+def _connects_context(
+    request: AuthedRequest,
+    *,
+    buy_form: ConnectsBuyForm | None = None,
+    card_form: ConnectsCardForm | None = None,
+) -> dict[str, Any]:
+    wallet = services.connects_wallet_for(request.user)
+    page = Paginator(selectors.connects_history(user=request.user), 25).get_page(request.GET.get("page"))
+    gateway = get_gateway()
+    packs = services.connects_packs()
+    cards = list(payment_selectors.cards_for(request.user))
+    if buy_form is None:
+        buy_form = ConnectsBuyForm(
+            packs=packs, cards=cards, initial={"purchase_key": services.new_purchase_key()}
+        )
+    return {
+        "summary": selectors.connects_summary(wallet=wallet),
+        "page": page,
+        "packs": packs,
+        "cards": cards,
+        "buy_form": buy_form,
+        "card_form": card_form or ConnectsCardForm(test_cards=gateway.name == "local"),
+        "gateway": gateway,
+        "price_cents": settings.CONNECTS_PRICE_CENTS,
+        "selected_quantity": buy_form.selected("quantity"),
+        "selected_card": buy_form.selected("payment_method"),
+    }
+
+
 @login_required
 @require_GET
 def connects(request: AuthedRequest) -> HttpResponse:
-    """The freelancer's Connects: balance, next grant, what proposals cost, the history."""
+    """The freelancer's Connects: balance, next grant, what proposals cost, buying a pack, the
+    history."""
     if not request.user.is_freelancer:
         return render(request, "proposals/connects.html", {"not_freelancer": True})
-    wallet = services.connects_wallet_for(request.user)
-    page = Paginator(selectors.connects_history(user=request.user), 25).get_page(request.GET.get("page"))
-    context = {"summary": selectors.connects_summary(wallet=wallet), "page": page}
-    return render(request, "proposals/connects.html", context)
+    return render(request, "proposals/connects.html", _connects_context(request))
+
+
+def _refuse_non_freelancer(request: AuthedRequest) -> HttpResponse | None:
+    if request.user.is_freelancer:
+        return None
+    messages.error(request, "Connects are for freelancers; switch to freelancing to buy them.")
+    return redirect("proposals:connects")
+
+
+@login_required
+@require_POST
+def connects_buy(request: AuthedRequest) -> HttpResponse:
+    """Buy a pack with a saved card (the charge is made here, outside any transaction)."""
+    refused = _refuse_non_freelancer(request)
+    if refused is not None:
+        return refused
+    cards = list(payment_selectors.cards_for(request.user))
+    form = ConnectsBuyForm(request.POST, packs=services.connects_packs(), cards=cards)
+    if form.is_valid():
+        try:
+            bought = services.connects_purchase(
+                actor=request.user,
+                quantity=form.cleaned_data["quantity"],
+                purchase_key=form.cleaned_data["purchase_key"],
+                payment_method_id=form.cleaned_data["payment_method"],
+            )
+        except PermissionDeniedError as error:
+            messages.error(request, error.message)
+            return redirect("proposals:connects")
+        except ApplicationError as error:
+            add_application_error(form, error)
+            messages.error(request, f"No Connects were bought: {error.message}")
+        else:
+            price = format_cents(bought.price_cents)
+            if bought.status == "succeeded":
+                messages.success(
+                    request,
+                    f"You bought {bought.quantity} Connects for {price}. "
+                    f"Your balance is {bought.balance} Connects.",
+                )
+            else:
+                messages.info(
+                    request,
+                    f"Your payment of {price} is being processed; the {bought.quantity} Connects "
+                    "will be added as soon as it completes.",
+                )
+            return redirect("proposals:connects")
+    else:
+        messages.error(request, "No Connects were bought: check the form below.")
+    return render(request, "proposals/connects.html", _connects_context(request, buy_form=form), status=400)
+
+
+@login_required
+@require_POST
+def connects_card_add(request: AuthedRequest) -> HttpResponse:
+    """Save a card to buy Connects with (payments' own service)."""
+    refused = _refuse_non_freelancer(request)
+    if refused is not None:
+        return refused
+    form = ConnectsCardForm(request.POST, test_cards=get_gateway().name == "local")
+    if form.is_valid():
+        try:
+            card = payment_services.payment_method_add(
+                actor=request.user,
+                card=CardInput(
+                    number=form.cleaned_data["number"],
+                    exp_month=form.cleaned_data["exp_month"],
+                    exp_year=form.cleaned_data["exp_year"],
+                    cvc=form.cleaned_data["cvc"],
+                ),
+            )
+        except PermissionDeniedError as error:
+            messages.error(request, error.message)
+            return redirect("proposals:connects")
+        except ApplicationError as error:
+            add_application_error(form, error)
+        else:
+            messages.success(request, f"Saved your {card}. Choose a pack to buy Connects with it.")
+            return redirect("proposals:connects")
+    messages.error(request, "The card was not saved: check the form below.")
+    return render(request, "proposals/connects.html", _connects_context(request, card_form=form), status=400)

@@ -164,6 +164,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "payments.purge_idempotency_records",
         "schedule": crontab(hour=4, minute=30),
     },
+    # fixed-price escrow: reminders at 7 and 12 days, approval at AUTO_APPROVE_DAYS
+    "contracts-auto-approve-milestones": {
+        "task": "contracts.auto_approve_milestones",
+        "schedule": crontab(minute=25),
+    },
 }
 
 # --- auth -----------------------------------------------------------------------------
@@ -333,6 +338,10 @@ STRIPE_WEBHOOK_TOLERANCE_SECONDS = env.int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", d
 STRIPE_CONNECT_COUNTRY = env("STRIPE_CONNECT_COUNTRY", default="US")
 # Released earnings stay pending this long before they can be withdrawn.
 SECURITY_HOLD_DAYS = env.int("SECURITY_HOLD_DAYS", default=5)
+# A submitted milestone nobody reviews is approved this many days after submission,
+# with reminders to the client on the days listed.
+AUTO_APPROVE_DAYS = env.int("AUTO_APPROVE_DAYS", default=14)
+AUTO_APPROVE_REMINDER_DAYS = (7, 12)
 PAYOUT_MIN_CENTS = env.int("PAYOUT_MIN_CENTS", default=1000)
 # A new payout method receives nothing for this long (a stolen session cannot cash out).
 NEW_PAYOUT_METHOD_DELAY_DAYS = env.int("NEW_PAYOUT_METHOD_DELAY_DAYS", default=3)
@@ -345,6 +354,9 @@ PORTFOLIO_FILE_MAX_BYTES = 10 * 1024 * 1024
 CONNECTS_MONTHLY_GRANT = env.int("CONNECTS_MONTHLY_GRANT", default=10)
 CONNECTS_ROLLOVER_CAP = env.int("CONNECTS_ROLLOVER_CAP", default=80)
 CONNECTS_COST_BY_SIZE = {"small": 2, "medium": 4, "large": 6}
+# Connects bought with a card: the price of one Connect and the packs on offer (no client fee).
+CONNECTS_PRICE_CENTS = env.int("CONNECTS_PRICE_CENTS", default=15)
+CONNECTS_PACKS = (10, 20, 40, 80)
 SITE_NAME = "Marketplace"
 # Absolute links in emails (alerts, notifications).
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")

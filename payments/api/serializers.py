@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from ..models import Charge, PaymentMethod, Payout, PayoutMethod, PayoutSchedule, Posting
+from ..history import ACCOUNT_LABELS, Movement, MovementType
+from ..models import Charge, Invoice, PaymentMethod, Payout, PayoutMethod, PayoutSchedule, Posting
 from ..selectors import USER_ACCOUNT_LABELS
 
 
@@ -168,3 +169,100 @@ class TransactionSerializer(serializers.ModelSerializer):
     @staticmethod
     def account_label(kind: str) -> str:
         return USER_ACCOUNT_LABELS.get(kind, kind)  # type: ignore[call-overload]
+
+
+# --- movements, invoices, statements ----------------------------------------------------------
+
+
+# Plain strings (not enums) in the schema: "kind" and "account" already name other enums.
+KIND_HELP = "payment (a client's charge), earnings (a release to a freelancer) or payout (a withdrawal)."
+ACCOUNT_HELP = "One of: " + ", ".join(ACCOUNT_LABELS) + "."
+
+
+def cents_to_decimal_string(cents: int) -> str:
+    """``-1234`` -> ``"-12.34"`` (no floats)."""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(int(cents)), 100)
+    return f"{sign}{whole}.{part:02d}"
+
+
+class MovementSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    type = serializers.ChoiceField(choices=MovementType.choices)
+    account = serializers.CharField(help_text=ACCOUNT_HELP)
+    account_label = serializers.CharField()
+    description = serializers.CharField()
+    reference = serializers.CharField()
+    amount_cents = serializers.IntegerField(help_text="Signed: positive in, negative out.")
+    amount = serializers.SerializerMethodField(help_text="The amount as a decimal string (2 places).")
+    available_at = serializers.DateTimeField(allow_null=True)
+    receipt_kind = serializers.SerializerMethodField()
+    receipt_id = serializers.SerializerMethodField()
+
+    def get_amount(self, obj: Movement) -> str:
+        return cents_to_decimal_string(obj.amount_cents)
+
+    def get_receipt_kind(self, obj: Movement) -> str | None:
+        return obj.receipt[0] if obj.receipt else None
+
+    def get_receipt_id(self, obj: Movement) -> int | None:
+        return obj.receipt[1] if obj.receipt else None
+
+
+class InvoiceLineSerializer(serializers.Serializer):
+    item = serializers.CharField(source="label")
+    amount_cents = serializers.IntegerField()
+
+
+class InvoiceSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    kind = serializers.CharField(help_text=KIND_HELP)
+    issued_at = serializers.DateTimeField()
+    title = serializers.CharField(source="doc.title")
+    paid_at = serializers.DateTimeField(source="doc.paid_at", allow_null=True)
+    description = serializers.CharField(source="doc.description")
+    reference = serializers.CharField(source="doc.reference")
+    lines = InvoiceLineSerializer(source="doc.lines", many=True)
+    total_label = serializers.CharField(source="doc.total_label")
+    total_cents = serializers.IntegerField(source="doc.total_cents")
+    card = serializers.CharField(source="doc.card")
+    paid_to = serializers.CharField(source="doc.paid_to")
+    refunded_cents = serializers.IntegerField(source="doc.refunded_cents")
+
+
+class InvoiceSummarySerializer(serializers.ModelSerializer):
+    kind = serializers.CharField(help_text=KIND_HELP)
+
+    class Meta:
+        model = Invoice
+        fields = ("number", "kind", "issued_at")
+
+
+class InvoiceIssueInputSerializer(serializers.Serializer):
+    kind = serializers.CharField(max_length=10, help_text=KIND_HELP)
+
+    def validate_kind(self, value: str) -> str:
+        if value not in Invoice.Kind.values:
+            raise serializers.ValidationError("Choose payment, earnings or payout.")
+        return value
+
+    source_id = serializers.IntegerField(
+        min_value=1,
+        help_text="The charge id (payment), journal entry id (earnings) or withdrawal id (payout).",
+    )
+
+
+class StatementAccountSerializer(serializers.Serializer):
+    account = serializers.CharField(help_text=ACCOUNT_HELP)
+    account_label = serializers.CharField(source="label")
+    opening_cents = serializers.IntegerField()
+    closing_cents = serializers.IntegerField()
+    movements = MovementSerializer(source="rows", many=True)
+
+
+class StatementSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    month = serializers.IntegerField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    accounts = StatementAccountSerializer(many=True)

@@ -2,7 +2,10 @@
 
 from django.urls import path
 
+from .. import converters
 from . import views
+
+converters.register()
 
 urlpatterns = [
     path("payments/balance/", views.BalanceApi.as_view(), name="api_payments_balance"),
@@ -27,4 +30,12 @@ urlpatterns = [
     path("payments/cards/", views.CardListCreateApi.as_view(), name="api_cards"),
     path("payments/cards/<int:card_id>/", views.CardDetailApi.as_view(), name="api_card"),
     path("payments/charges/", views.ChargeListApi.as_view(), name="api_charges"),
+    path("payments/movements/", views.MovementListApi.as_view(), name="api_payments_movements"),
+    path("payments/invoices/", views.InvoiceListApi.as_view(), name="api_payments_invoices"),
+    path("payments/invoices/<str:number>/", views.InvoiceDetailApi.as_view(), name="api_payments_invoice"),
+    path(
+        "payments/statements/<yyyy:year>-<mm:month>/",
+        views.StatementApi.as_view(),
+        name="api_payments_statement",
+    ),
 ]

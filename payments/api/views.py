@@ -20,10 +20,11 @@ from accounts.models import User
 from accounts.permissions import NotSuspended
 from marketplace.errors import ApplicationError, NotFoundError
 
-from .. import selectors, services
+from .. import history, selectors, services
 from ..gateways.base import CardInput
+from ..history import ACCOUNT_LABELS, MovementType
 from ..idempotency import IDEMPOTENCY_KEY_PARAMETER, IdempotentMixin
-from ..models import Charge, PaymentMethod, Payout, PayoutMethod, Posting
+from ..models import Charge, Invoice, PaymentMethod, Payout, PayoutMethod, Posting
 from ..selectors import USER_ACCOUNT_LABELS
 from . import serializers as s
 
@@ -302,3 +303,115 @@ class ChargeListApi(generics.ListAPIView):
 
     def get_queryset(self) -> QuerySet[Charge]:
         return selectors.charges_for(_me(self.request))
+
+
+# --- movements, invoices, statements ----------------------------------------------------------
+
+
+class MovementListApi(APIView):
+    permission_classes = PERMISSIONS
+
+    @extend_schema(
+        tags=TAGS,
+        summary="My money movements (both roles), newest first",
+        description="Charges, fees, refunds, releases, bonuses, hold releases, withdrawals and "
+        "adjustments. Amounts are signed cents (positive in).",
+        parameters=[
+            OpenApiParameter("type", str, description=f"Only this type: {', '.join(MovementType.values)}."),
+            OpenApiParameter("account", str, description=f"Only this balance: {', '.join(ACCOUNT_LABELS)}."),
+            OpenApiParameter("from", str, description="From this day (YYYY-MM-DD, UTC)."),
+            OpenApiParameter("to", str, description="Until this day, inclusive (YYYY-MM-DD, UTC)."),
+            OpenApiParameter("page", int, description="Page number."),
+            OpenApiParameter("page_size", int, description="Records per page (at most 100)."),
+        ],
+        responses={200: s.MovementSerializer(many=True), 400: ErrorSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        from ..forms import TransactionFilterForm
+
+        params = request.query_params
+        form = TransactionFilterForm(
+            {
+                "type": params.get("type", ""),
+                "account": params.get("account", ""),
+                "date_from": params.get("from", ""),
+                "date_to": params.get("to", ""),
+            }
+        )
+        if not form.is_valid():
+            raise ValidationError(form.errors.get_json_data())
+        filters = history.Filters(
+            type=form.cleaned_data["type"],
+            account=form.cleaned_data["account"],
+            date_from=form.cleaned_data["date_from"],
+            date_to=form.cleaned_data["date_to"],
+        )
+        paginator = Pages()
+        keys = paginator.paginate_queryset(history.movement_keys(_me(request), filters), request, view=self)
+        rows = history.hydrate(_me(request), keys or [], filters)
+        return paginator.get_paginated_response(s.MovementSerializer(rows, many=True).data)
+
+
+def _invoice_data(invoice: Invoice) -> dict:
+    invoice.doc = selectors.invoice_document(invoice)  # type: ignore[attr-defined]
+    return s.InvoiceSerializer(invoice).data
+
+
+class InvoiceListApi(APIView):
+    permission_classes = PERMISSIONS
+
+    @extend_schema(
+        tags=TAGS,
+        summary="My invoices, newest first",
+        parameters=[OpenApiParameter("page", int, description="Page number.")],
+        responses={200: s.InvoiceSummarySerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        paginator = Pages()
+        page = paginator.paginate_queryset(history.invoices_for(_me(request)), request, view=self)
+        return paginator.get_paginated_response(s.InvoiceSummarySerializer(page, many=True).data)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Get the invoice of a payment, release or withdrawal (issued once)",
+        request=s.InvoiceIssueInputSerializer,
+        responses={200: s.InvoiceSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        data = s.InvoiceIssueInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        invoice = services.invoice_issue(
+            actor=_me(request), kind=data.validated_data["kind"], source_id=data.validated_data["source_id"]
+        )
+        found = selectors.invoice_get_for_user(_me(request), invoice.number)
+        assert found is not None
+        return Response(_invoice_data(found))
+
+
+class InvoiceDetailApi(APIView):
+    permission_classes = PERMISSIONS
+
+    @extend_schema(
+        tags=TAGS, summary="One of my invoices", responses={200: s.InvoiceSerializer, 404: ErrorSerializer}
+    )
+    def get(self, request: Request, number: str) -> Response:
+        invoice = selectors.invoice_get_for_user(_me(request), number)
+        if invoice is None:
+            raise NotFoundError("No such invoice.")
+        return Response(_invoice_data(invoice))
+
+
+class StatementApi(APIView):
+    permission_classes = PERMISSIONS
+
+    @extend_schema(
+        tags=TAGS,
+        summary="My statement for one month",
+        description="Opening balance, movements (oldest first) and closing balance per balance; "
+        "a client's spend counts up (payments add, refunds subtract).",
+        responses={200: s.StatementSerializer, 404: ErrorSerializer},
+    )
+    def get(self, request: Request, year: int, month: int) -> Response:
+        if not (1 <= month <= 12 and 2000 <= year <= 2999):
+            raise NotFoundError("No such month.")
+        return Response(s.StatementSerializer(history.statement_for(_me(request), year, month)).data)

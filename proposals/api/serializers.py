@@ -268,13 +268,43 @@ class ProposalDetailSerializer(ProposalSerializer):
     events = ProposalEventSerializer(source="events.all", many=True)
 
 
+class ConnectsPackSerializer(serializers.Serializer):
+    quantity = serializers.IntegerField()
+    price_cents = serializers.IntegerField()
+
+
 class ConnectsBalanceSerializer(serializers.Serializer):
     balance = serializers.IntegerField()
     next_grant = serializers.DateField()
     monthly_grant = serializers.IntegerField()
     rollover_cap = serializers.IntegerField()
     costs = serializers.DictField(child=serializers.IntegerField(), help_text="Connects per job size")
-    purchase_available = serializers.BooleanField(help_text="buying Connects arrives with payments")
+    purchase_available = serializers.BooleanField(help_text="packs can be bought with a saved card")
+    packs = ConnectsPackSerializer(many=True, help_text="the packs on sale (POST connects/purchase/)")
+
+
+class ConnectsPurchaseInputSerializer(serializers.Serializer):
+    quantity = serializers.IntegerField(help_text="one of the packs: 10, 20, 40 or 80 by default")
+    purchase_key = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="8-64 letters, digits, _ or -; the same key and pack is one payment (generated when left out)",
+    )
+    payment_method_id = serializers.IntegerField(
+        required=False, allow_null=True, help_text="a saved card; the default card when left out"
+    )
+
+
+class ConnectsPurchaseSerializer(serializers.Serializer):
+    quantity = serializers.IntegerField()
+    price_cents = serializers.IntegerField()
+    status = serializers.CharField(
+        help_text="succeeded (Connects added) or reserved (processing: added when the payment completes)"
+    )
+    charge_id = serializers.IntegerField()
+    purchase_key = serializers.CharField()
+    balance = serializers.IntegerField(help_text="the Connects balance after the purchase")
 
 
 class ConnectsTransactionSerializer(serializers.ModelSerializer):

@@ -44,4 +44,5 @@ urlpatterns = [
     path("jobs/<str:public_id>/proposals/", views.JobProposalListApi.as_view(), name="api_job_proposals"),
     path("connects/", views.ConnectsBalanceApi.as_view(), name="api_connects"),
     path("connects/history/", views.ConnectsHistoryApi.as_view(), name="api_connects_history"),
+    path("connects/purchase/", views.ConnectsPurchaseApi.as_view(), name="api_connects_purchase"),
 ]

@@ -3,6 +3,7 @@ HTML pages. A proposal exists only for its two parties (404 for anyone else)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any, cast
 
 from django.conf import settings
@@ -22,12 +23,15 @@ from accounts.permissions import NotSuspended
 from jobs.selectors import job_get_for_viewer
 from jobs.selectors_posting import own_job_get
 from marketplace.errors import ApplicationError, PermissionDeniedError
+from payments.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 
 from .. import selectors, services
 from ..models import ConnectsTransaction, Proposal
 from .serializers import (
     BidInputSerializer,
     ConnectsBalanceSerializer,
+    ConnectsPurchaseInputSerializer,
+    ConnectsPurchaseSerializer,
     ConnectsTransactionSerializer,
     DeclineInputSerializer,
     MessageInputSerializer,
@@ -318,9 +322,54 @@ class ConnectsBalanceApi(_Authed):
             "monthly_grant": summary.monthly_grant,
             "rollover_cap": summary.rollover_cap,
             "costs": dict(settings.CONNECTS_COST_BY_SIZE),
-            "purchase_available": False,
+            "purchase_available": True,
+            "packs": [asdict(pack) for pack in services.connects_packs()],
         }
         return Response(ConnectsBalanceSerializer(data).data)
+
+
+class ConnectsPurchaseApi(_Authed):
+    @extend_schema(
+        summary="Buy a pack of Connects with a saved card",
+        description=(
+            "Charges the caller's card (the default one unless payment_method_id names another), "
+            "with no marketplace fee, and adds the Connects. The same purchase_key and pack is one "
+            "payment; the Idempotency-Key header is honoured too. A declined card answers 400 "
+            "with code payment_failed and the bank's message; nothing is added."
+        ),
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        request=ConnectsPurchaseInputSerializer,
+        responses={
+            201: ConnectsPurchaseSerializer,
+            202: ConnectsPurchaseSerializer,
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            409: ErrorSerializer,
+        },
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        me = _me(request)
+        _require_freelancer(me)
+        incoming = ConnectsPurchaseInputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        key = incoming.validated_data.get("purchase_key") or services.new_purchase_key()
+        bought = services.connects_purchase(
+            actor=me,
+            quantity=incoming.validated_data["quantity"],
+            purchase_key=key,
+            payment_method_id=incoming.validated_data.get("payment_method_id"),
+        )
+        data = {
+            "quantity": bought.quantity,
+            "price_cents": bought.price_cents,
+            "status": bought.status,
+            "charge_id": bought.charge.pk,
+            "purchase_key": key,
+            "balance": bought.balance,
+        }
+        code = status.HTTP_201_CREATED if bought.status == "succeeded" else status.HTTP_202_ACCEPTED
+        return Response(ConnectsPurchaseSerializer(data).data, status=code)
 
 
 class ConnectsHistoryPagination(CursorPagination):

@@ -22,3 +22,11 @@
     input.value = digits.replace(/(\d{4})(?=\d)/g, "$1 ");
   });
 })();
+
+// <button data-print>: print the page (invoices and statements have a print stylesheet).
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-print]")) { window.print(); }
+  });
+})();

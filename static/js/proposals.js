@@ -1,5 +1,6 @@
 // Proposals: milestone rows added and removed in the browser, with their running total
-// against the bid. Progressive: without this file the form still posts the rows it shows.
+// against the bid; the Connects buy button's label. Progressive: without this file the
+// forms still post what they show.
 (function () {
   "use strict";
 
@@ -75,7 +76,23 @@
     update();
   }
 
+  // Buying Connects: the button says what will be charged, and is disabled once sent (the
+  // server also makes a second send of the same form one payment, by its purchase key).
+  function bindConnectsBuy(form) {
+    var button = form.querySelector("[data-buy-label]");
+    function label() {
+      var chosen = form.querySelector("input[name=quantity]:checked");
+      if (button && chosen) { button.textContent = "Buy " + chosen.value + " Connects for " + chosen.getAttribute("data-price"); }
+    }
+    form.addEventListener("change", label);
+    form.addEventListener("submit", function () {
+      if (button) { setTimeout(function () { button.disabled = true; }, 0); }
+    });
+    label();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-milestones]").forEach(bindMilestones);
+    document.querySelectorAll("[data-connects-buy]").forEach(bindConnectsBuy);
   });
 })();

@@ -197,8 +197,8 @@ def test_transactions_filters_and_csv(freelancer_client, freelancer):
     assert bad.status_code == 200 and "The end date is before the start date." in bad.content.decode()
     response = freelancer_client.get("/payments/transactions/?format=csv&account=freelancer_available")
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[0] == ["date", "balance", "description", "reference", "amount", "available_at"]
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0] == ["date", "balance", "description", "reference", "amount", "available_at", "type"]
     assert [(r[1], r[4]) for r in rows[1:]] == [("Available", "90.00")]
 
 

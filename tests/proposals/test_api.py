@@ -254,7 +254,8 @@ def test_connects_balance_and_history(pro, job, proposal):
 
     assert balance.json()["balance"] == 6
     assert balance.json()["costs"] == {"small": 2, "medium": 4, "large": 6}
-    assert balance.json()["purchase_available"] is False
+    assert balance.json()["purchase_available"] is True
+    assert balance.json()["packs"][0] == {"quantity": 10, "price_cents": 150}
     rows = history.json()["results"]
     assert [(r["kind"], r["amount"]) for r in rows] == [("spend", -4), ("monthly", 10)]
     assert rows[0]["job"]["public_id"] == job.public_id and rows[0]["proposal_id"] == proposal.pk

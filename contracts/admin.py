@@ -11,7 +11,17 @@ from django.http import HttpRequest
 from marketplace.money import format_cents
 
 from . import services
-from .models import Contract, ContractEvent, ContractFile, Milestone, Offer, OfferEvent, OfferMilestone
+from .models import (
+    Contract,
+    ContractBonus,
+    ContractEvent,
+    ContractFile,
+    Milestone,
+    MilestoneSubmission,
+    Offer,
+    OfferEvent,
+    OfferMilestone,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -96,6 +106,9 @@ class MilestoneInline(ReadOnlyInline):
         "amount_cents",
         "due_date",
         "status",
+        "escrow_cents",
+        "refund_pending_cents",
+        "refunded_cents",
         "added_by",
         "status_changed_at",
     )
@@ -118,6 +131,12 @@ class ContractFileInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class ContractBonusInline(ReadOnlyInline):
+    model = ContractBonus
+    fields = ("created_at", "amount_cents", "status", "paid_by", "note", "failure_message", "paid_at")
+    readonly_fields = fields
+
+
 @admin.register(Contract)
 class ContractAdmin(ReadOnlyAdmin):
     list_display = (
@@ -134,7 +153,7 @@ class ContractAdmin(ReadOnlyAdmin):
     search_fields = ("title", "client__email", "freelancer__email", "job__title")
     list_select_related = ("client", "freelancer")
     date_hierarchy = "started_at"
-    inlines = (MilestoneInline, ContractFileInline, ContractEventInline)
+    inlines = (MilestoneInline, ContractFileInline, ContractEventInline, ContractBonusInline)
     readonly_fields = [f.name for f in Contract._meta.fields]
 
 
@@ -150,3 +169,45 @@ class ContractFileAdmin(ReadOnlyAdmin):
     @admin.display(description="Stored as")
     def stored_as(self, item: ContractFile) -> str:
         return item.file.name or ""
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(ReadOnlyAdmin):
+    """Escrow per milestone; the action runs the auto-approval task now (reminders and
+    approvals that are due), through the same service as the beat task."""
+
+    list_display = (
+        "id",
+        "description",
+        "contract",
+        "status",
+        "amount_cents",
+        "escrow_cents",
+        "refunded_cents",
+        "submitted_at",
+        "released_at",
+    )
+    list_filter = ("status",)
+    search_fields = (
+        "description",
+        "contract__title",
+        "contract__client__email",
+        "contract__freelancer__email",
+    )
+    list_select_related = ("contract",)
+    readonly_fields = [f.name for f in Milestone._meta.fields]
+    actions = ("run_auto_approval",)
+
+    @admin.action(description="Send due reminders and approve milestones submitted 14+ days ago")
+    def run_auto_approval(self, request: HttpRequest, queryset: QuerySet[Milestone]) -> None:
+        counts = services.milestones_auto_approve_due()
+        messages.success(request, f"Approved {counts['approved']}, reminded {counts['reminded']}.")
+
+
+@admin.register(MilestoneSubmission)
+class MilestoneSubmissionAdmin(ReadOnlyAdmin):
+    list_display = ("id", "milestone", "submitted_by", "created_at")
+    search_fields = ("milestone__description", "submitted_by__email")
+    list_select_related = ("milestone", "submitted_by")
+    readonly_fields = ("milestone", "submitted_by", "message", "changes_note", "created_at")
+    exclude = ("files",)

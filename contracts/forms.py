@@ -198,3 +198,52 @@ class ContractFileForm(forms.Form):
     file = forms.FileField(
         label="Share a file", help_text="PDF, images, Office documents, ZIP or text, up to 10 MB."
     )
+
+
+# --- escrow -----------------------------------------------------------------------------------------------
+
+
+class MilestoneSubmitForm(forms.Form):
+    """The files come as repeated ``files`` inputs (read from ``request.FILES`` by the view)."""
+
+    message = forms.CharField(
+        max_length=5000,
+        label="Describe what you deliver",
+        widget=forms.Textarea(attrs={"rows": 4, "data-charcount": "5000"}),
+    )
+
+
+class ChangesForm(forms.Form):
+    note = forms.CharField(
+        max_length=NOTE_MAX, label="What should change?", widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class RefundForm(forms.Form):
+    amount = MoneyField(
+        required=False,
+        label="Amount to refund (USD)",
+        help_text="Leave it empty to refund everything this milestone holds in escrow.",
+    )
+    reason = forms.CharField(
+        required=False,
+        max_length=NOTE_MAX,
+        label="Reason (optional)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class RefundRequestForm(forms.Form):
+    reason = forms.CharField(
+        max_length=NOTE_MAX, label="Why do you want a refund?", widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class BonusForm(forms.Form):
+    amount = MoneyField(label="Bonus (USD)", help_text="Charged to your card with the marketplace fee.")
+    note = forms.CharField(
+        required=False,
+        max_length=NOTE_MAX,
+        label="A note (optional)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

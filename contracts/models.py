@@ -329,11 +329,30 @@ class Milestone(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     status_changed_at = models.DateTimeField(default=timezone.now)
+    # escrow (see contracts.escrow): what this milestone holds in the contract's escrow now
+    # (funded minus released minus refunded), a refund reserved but not settled yet, the sum
+    # refunded, and the dates the money timeline and the auto-approval task read.
+    escrow_cents = models.BigIntegerField(default=0)
+    funded_cents = models.BigIntegerField(default=0)  # what the client paid in (without the fee)
+    refund_pending_cents = models.BigIntegerField(default=0)
+    refunded_cents = models.BigIntegerField(default=0)
+    funding_started_at = models.DateTimeField(null=True, blank=True)  # the client's intent to fund
+    funded_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)  # the latest submission
+    released_at = models.DateTimeField(null=True, blank=True)
+    # auto-approval reminders sent for the latest submission (0, 1: day 7, 2: day 12)
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    refund_requested_at = models.DateTimeField(null=True, blank=True)  # the client asked
 
     class Meta:
         ordering: ClassVar = ["position", "id"]
         constraints: ClassVar = [
-            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="milestone_amount_positive")
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="milestone_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(escrow_cents__gte=0, refund_pending_cents__gte=0, refunded_cents__gte=0)
+                & Q(refund_pending_cents__lte=models.F("escrow_cents")),
+                name="milestone_escrow_non_negative",
+            ),
         ]
         indexes: ClassVar = [
             models.Index(fields=["status", "status_changed_at"], name="milestone_status_idx")
@@ -360,6 +379,16 @@ class ContractEvent(models.Model):
         MILESTONE_DELETED = "milestone_deleted", "Milestone removed"
         FILE_ADDED = "file_added", "File shared"
         ENDED = "ended", "Contract ended"
+        MILESTONE_FUNDED = "milestone_funded", "Milestone funded"
+        MILESTONE_FUNDING_FAILED = "milestone_funding_failed", "Payment declined"
+        MILESTONE_SUBMITTED = "milestone_submitted", "Work submitted"
+        MILESTONE_CHANGES_REQUESTED = "milestone_changes_requested", "Changes requested"
+        MILESTONE_RELEASED = "milestone_released", "Payment released"
+        MILESTONE_AUTO_RELEASED = "milestone_auto_released", "Payment released automatically"
+        MILESTONE_REFUND_REQUESTED = "milestone_refund_requested", "Refund requested"
+        MILESTONE_REFUNDED = "milestone_refunded", "Milestone refunded"
+        MILESTONE_PARTIALLY_REFUNDED = "milestone_partially_refunded", "Part refunded"
+        BONUS_PAID = "bonus_paid", "Bonus paid"
 
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
@@ -398,3 +427,49 @@ class ContractFile(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class MilestoneSubmission(models.Model):
+    """One delivery of a milestone's work (message and files); a request for changes is
+    answered by another submission."""
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="submissions")
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    message = models.TextField(max_length=5000)
+    files = models.ManyToManyField(ContractFile, blank=True, related_name="submissions")
+    # the client's answer: a note when they asked for changes
+    changes_note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Submission {self.pk} of milestone {self.milestone_id}"
+
+
+class ContractBonus(models.Model):
+    """A bonus the client pays on a contract: charged, then released to the freelancer at once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Processing"
+        PAID = "paid", "Paid"
+        FAILED = "failed", "Declined"
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="bonuses")
+    paid_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    amount_cents = models.BigIntegerField()
+    note = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    failure_message = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-id"]
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="bonus_amount_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"Bonus {self.pk} on contract {self.contract_id}"

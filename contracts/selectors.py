@@ -277,6 +277,27 @@ def event_text(event: ContractEvent) -> str:
         reason = data.get("reason", "")
         label = Contract.EndReason(reason).label if reason in Contract.EndReason.values else ""
         return f"Contract ended: {label}." if label else "Contract ended."
+    money_texts: dict[str, str] = {
+        ContractEvent.Kind.MILESTONE_FUNDING_FAILED: "Payment for “{d}” declined: {message}",
+        ContractEvent.Kind.MILESTONE_REFUND_REQUESTED: "Refund of “{d}” requested: {reason}",
+        ContractEvent.Kind.MILESTONE_PARTIALLY_REFUNDED: "{amount} of “{d}” refunded to the client.",
+        ContractEvent.Kind.MILESTONE_REFUNDED: "“{d}” refunded to the client.",
+        ContractEvent.Kind.MILESTONE_FUNDED: "“{d}” funded: {amount} in escrow.",
+        ContractEvent.Kind.MILESTONE_SUBMITTED: "Work on “{d}” submitted.",
+        ContractEvent.Kind.MILESTONE_CHANGES_REQUESTED: "Changes requested on “{d}”: {note}",
+        ContractEvent.Kind.MILESTONE_RELEASED: "Payment for “{d}” released.",
+        ContractEvent.Kind.MILESTONE_AUTO_RELEASED: "Payment for “{d}” released automatically.",
+        ContractEvent.Kind.BONUS_PAID: "Bonus of {amount} paid.",
+    }
+    if kind in money_texts:
+        amount = data.get("refunded_cents", data.get("amount_cents"))
+        return money_texts[kind].format(
+            d=data.get("description", ""),
+            amount=format_cents(amount) if amount is not None else "",
+            message=data.get("message", ""),
+            reason=data.get("reason", ""),
+            note=data.get("note", ""),
+        )
     if event.milestone_id is not None or data.get("description"):
         to = (
             Milestone.Status(event.to_status).label
@@ -299,6 +320,8 @@ class ContractPage:
     files: list[ContractFile]
     total_cents: int
     money: dict[str, Any]
+    escrow_cents: int = 0  # the contract's escrow balance in the ledger
+    has_card: bool = False  # the viewer (client) has a saved card to fund with
 
     @property
     def is_client(self) -> bool:
@@ -332,7 +355,17 @@ def contract_page(*, contract: Contract, viewer: User) -> ContractPage:
         )
     total = sum(m.amount_cents for m in milestones)
     amount = contract.hourly_rate_cents if contract.is_hourly else total
+    attach_money_timelines(milestones)
+    for milestone in milestones:  # the client's fee if they fund it (one charge each)
+        milestone.client_fee_cents = client_marketplace_fee(milestone.amount_cents)  # type: ignore[attr-defined]
+    from payments.models import PaymentMethod
+
+    has_card = (
+        role == "client" and PaymentMethod.objects.filter(user=viewer, removed_at__isnull=True).exists()
+    )
     return ContractPage(
+        escrow_cents=contract_escrow_cents(contract) if contract.is_fixed else 0,
+        has_card=has_card,
         contract=contract,
         role=role,
         milestones=milestones,
@@ -341,3 +374,70 @@ def contract_page(*, contract: Contract, viewer: User) -> ContractPage:
         total_cents=total,
         money=offer_money(contract_type=contract.contract_type, amount_cents=amount),
     )
+
+
+# --- escrow: the money timeline ---------------------------------------------------------------------------
+
+
+@dataclass
+class TimelineStep:
+    label: str
+    at: Any  # datetime
+    done: bool  # False: a date to come (auto-release, end of the security hold)
+
+
+def _available_dates(milestones: list[Milestone]) -> dict[str, Any]:
+    """When each release leaves the security hold: the held posting's ``available_at``."""
+    from payments.models import AccountKind, Posting
+
+    from .escrow import release_key
+
+    keys = [release_key(m.pk) for m in milestones if m.released_at is not None]
+    if not keys:
+        return {}
+    return dict(
+        Posting.objects.filter(
+            entry__idempotency_key__in=keys, account__kind=AccountKind.FREELANCER_PENDING, amount_cents__gt=0
+        ).values_list("entry__idempotency_key", "available_at")
+    )
+
+
+def attach_money_timelines(milestones: list[Milestone]) -> None:
+    """Set ``milestone.timeline`` (TimelineStep list) on each, computed from the milestone's
+    dates, the auto-approval rule and the ledger's release dates. One query for all."""
+    from .escrow import auto_approve_at, release_key
+
+    now = timezone.now()
+    available = _available_dates(milestones)
+    for m in milestones:
+        steps: list[TimelineStep] = []
+        if m.funded_at:
+            steps.append(TimelineStep(f"Funded {format_cents(m.funded_cents)}", m.funded_at, True))
+        if m.submitted_at:
+            steps.append(TimelineStep("Submitted", m.submitted_at, True))
+        if m.status == Milestone.Status.CHANGES_REQUESTED:
+            steps.append(TimelineStep("Changes requested", m.status_changed_at, True))
+        due = auto_approve_at(m)
+        if due is not None:
+            steps.append(TimelineStep("Auto-release unless approved", due, False))
+        if m.refunded_cents:
+            label = "Refunded" if m.status == Milestone.Status.REFUNDED else "Part refunded"
+            steps.append(TimelineStep(f"{label} {format_cents(m.refunded_cents)}", m.status_changed_at, True))
+        if m.released_at:
+            steps.append(TimelineStep("Released", m.released_at, True))
+            when = available.get(release_key(m.pk))
+            if when is not None:
+                steps.append(TimelineStep("Available to withdraw", when, when <= now))
+        m.timeline = steps  # type: ignore[attr-defined]
+
+
+def contract_escrow_cents(contract: Contract) -> int:
+    from payments.ledger import escrow_balance
+
+    from .escrow import escrow_reference
+
+    return escrow_balance(escrow_reference(contract.pk))
+
+
+def milestone_submissions(milestone: Milestone) -> list[Any]:
+    return list(milestone.submissions.select_related("submitted_by").prefetch_related("files"))

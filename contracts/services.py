@@ -22,7 +22,10 @@ Decisions worth knowing:
   or remove the pending ones they added. Only on active fixed-price contracts; a
   fixed-price contract always keeps at least one milestone. Funding, submission and
   release come with payments.
-- Ending leaves pending milestones pending (nothing was paid); payments refunds funded ones.
+- Ending leaves pending milestones pending (nothing was paid) and refunds the escrow of
+  funded, submitted and changes-requested ones (queued after commit, see ``escrow``).
+- Escrow (fund, submit, approve, refund, bonus) lives in ``contracts.escrow``, re-exported
+  here.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from accounts.models import ClientProfile, User
 from accounts.services import require_can_act
 from jobs import services as job_services
 from jobs.models import Invitation, Job
-from marketplace.errors import ApplicationError, NotFoundError, PermissionDeniedError
+from marketplace.errors import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError
 from marketplace.money import format_cents
 from marketplace.uploads import process_file
 from messaging import services as messaging
@@ -796,7 +799,7 @@ def _contract_for_update(actor: User, contract_id: Any) -> Contract:
     """The contract, locked, if ``actor`` is a party; anyone else gets 404."""
     require_can_act(actor)
     contract = (
-        Contract.objects.select_for_update()
+        Contract.objects.select_for_update(no_key=True)
         .filter(pk=_pk(contract_id))
         .filter(Q(client=actor) | Q(freelancer=actor))
         .first()
@@ -931,6 +934,14 @@ def contract_end(*, actor: User, contract_id: int, reason: str, note: str = "") 
     contract.save(
         update_fields=["status", "ended_at", "ended_by", "end_reason", "end_note", "paused_at", "updated_at"]
     )
+    from .escrow import reserve_end_refunds
+
+    refunding = reserve_end_refunds(contract)
+    if refunding:
+        _post_system(
+            contract.conversation_id,
+            f"The money of {len(refunding)} funded milestone(s) not yet paid is being refunded to the client.",
+        )
     label = Contract.EndReason(reason).label
     _post_system(contract.conversation_id, f"{actor.display_name} ended the contract: {label}.")
     _on_commit_notify(
@@ -955,7 +966,7 @@ def _require_milestones_editable(contract: Contract) -> None:
 
 
 def _locked_milestones(contract: Contract) -> list[Milestone]:
-    return list(Milestone.objects.select_for_update().filter(contract=contract).order_by("pk"))
+    return list(Milestone.objects.select_for_update(no_key=True).filter(contract=contract).order_by("pk"))
 
 
 def _check_total(milestones: list[Milestone]) -> None:
@@ -1028,7 +1039,9 @@ def _milestone_for_update(actor: User, milestone_id: Any) -> tuple[Contract, Mil
         contract = _contract_for_update(actor, contract_id)
     except NotFoundError:
         raise NotFoundError("No such milestone.")
-    milestone = Milestone.objects.select_for_update().filter(pk=milestone_id, contract=contract).first()
+    milestone = (
+        Milestone.objects.select_for_update(no_key=True).filter(pk=milestone_id, contract=contract).first()
+    )
     if milestone is None:
         raise NotFoundError("No such milestone.")
     return contract, milestone
@@ -1047,6 +1060,13 @@ def _require_can_manage(contract: Contract, milestone: Milestone, actor: User, v
     if contract.party_role(actor) == "freelancer" and milestone.added_by_id != actor.pk:
         raise PermissionDeniedError(
             f"Only the client can {verb} this milestone; ask them in the conversation.", code="wrong_party"
+        )
+    from .escrow import funding_in_progress
+
+    if funding_in_progress(milestone):
+        raise ConflictError(
+            f"A payment for this milestone is being processed; it cannot be {verb}d now.",
+            code="funding_in_progress",
         )
 
 
@@ -1158,4 +1178,28 @@ def contract_file_add(*, actor: User, contract_id: int, upload: UploadedFile | N
     return item
 
 
-__all__ = ["MilestoneInput", "OfferInput"]
+from .escrow import (  # noqa: E402  (escrow builds on the helpers above)
+    FundResult,
+    contract_bonus,
+    milestone_approve,
+    milestone_fund,
+    milestone_refund,
+    milestone_refund_request,
+    milestone_request_changes,
+    milestone_submit,
+    milestones_auto_approve_due,
+)
+
+__all__ = [
+    "FundResult",
+    "MilestoneInput",
+    "OfferInput",
+    "contract_bonus",
+    "milestone_approve",
+    "milestone_fund",
+    "milestone_refund",
+    "milestone_refund_request",
+    "milestone_request_changes",
+    "milestone_submit",
+    "milestones_auto_approve_due",
+]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import contracts, offers
+from .views import contracts, escrow, offers
 
 app_name = "contracts"
 
@@ -33,5 +33,38 @@ urlpatterns = [
         name="milestone_delete",
     ),
     path("contracts/<int:contract_id>/files/", contracts.file_upload, name="file_upload"),
+    # escrow
+    path("contracts/<int:contract_id>/fund/", escrow.milestone_fund, name="milestone_fund"),
+    path("contracts/<int:contract_id>/bonus/", escrow.contract_bonus, name="bonus"),
+    path(
+        "contracts/<int:contract_id>/milestones/<int:milestone_id>/",
+        escrow.milestone_detail,
+        name="milestone_detail",
+    ),
+    path(
+        "contracts/<int:contract_id>/milestones/<int:milestone_id>/submit/",
+        escrow.milestone_submit,
+        name="milestone_submit",
+    ),
+    path(
+        "contracts/<int:contract_id>/milestones/<int:milestone_id>/approve/",
+        escrow.milestone_approve,
+        name="milestone_approve",
+    ),
+    path(
+        "contracts/<int:contract_id>/milestones/<int:milestone_id>/changes/",
+        escrow.milestone_request_changes,
+        name="milestone_changes",
+    ),
+    path(
+        "contracts/<int:contract_id>/milestones/<int:milestone_id>/refund/",
+        escrow.milestone_refund,
+        name="milestone_refund",
+    ),
+    path(
+        "contracts/<int:contract_id>/milestones/<int:milestone_id>/refund-request/",
+        escrow.milestone_refund_request,
+        name="milestone_refund_request",
+    ),
     path("contracts/<int:contract_id>/files/<int:file_id>/", contracts.file_download, name="file_download"),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import escrow, views
 
 urlpatterns = [
     path("offers/", views.OfferListCreateApi.as_view(), name="api_offers"),
@@ -32,5 +32,33 @@ urlpatterns = [
         "contracts/<int:contract_id>/milestones/<int:milestone_id>/",
         views.ContractMilestoneDetailApi.as_view(),
         name="api_contract_milestone",
+    ),
+    # escrow
+    path("contracts/<int:contract_id>/fund/", escrow.MilestoneFundApi.as_view(), name="api_milestone_fund"),
+    path("contracts/<int:contract_id>/bonus/", escrow.ContractBonusApi.as_view(), name="api_contract_bonus"),
+    path(
+        "milestones/<int:milestone_id>/submit/",
+        escrow.MilestoneSubmitApi.as_view(),
+        name="api_milestone_submit",
+    ),
+    path(
+        "milestones/<int:milestone_id>/approve/",
+        escrow.MilestoneApproveApi.as_view(),
+        name="api_milestone_approve",
+    ),
+    path(
+        "milestones/<int:milestone_id>/request-changes/",
+        escrow.MilestoneRequestChangesApi.as_view(),
+        name="api_milestone_request_changes",
+    ),
+    path(
+        "milestones/<int:milestone_id>/refund/",
+        escrow.MilestoneRefundApi.as_view(),
+        name="api_milestone_refund",
+    ),
+    path(
+        "milestones/<int:milestone_id>/refund-request/",
+        escrow.MilestoneRefundRequestApi.as_view(),
+        name="api_milestone_refund_request",
     ),
 ]

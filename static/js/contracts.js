@@ -114,7 +114,32 @@
     update();
   }
 
+  // Funding milestones: the total of the ticked milestones, their client fees (computed by
+  // the server per milestone, one charge each) and what the card is charged.
+  function bindFundSummary(summary) {
+    var boxes = document.querySelectorAll("input[data-fund-amount]");
+    function money(cents) {
+      return "$" + (cents / 100).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    }
+    function update() {
+      var total = 0, fees = 0;
+      boxes.forEach(function (box) {
+        if (box.checked) {
+          total += parseInt(box.getAttribute("data-fund-amount"), 10) || 0;
+          fees += parseInt(box.getAttribute("data-fund-fee"), 10) || 0;
+        }
+      });
+      summary.hidden = total === 0;
+      summary.querySelector("[data-fund-total]").textContent = money(total);
+      summary.querySelector("[data-fund-fees]").textContent = money(fees);
+      summary.querySelector("[data-fund-charge]").textContent = money(total + fees);
+    }
+    boxes.forEach(function (box) { box.addEventListener("change", update); });
+    update();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form[data-offer-form]").forEach(bindOfferForm);
+    document.querySelectorAll("[data-fund-summary]").forEach(bindFundSummary);
   });
 })();

@@ -149,3 +149,39 @@ def stranger_client(db):
 @pytest.fixture
 def stranger_freelancer(db):
     return factories.make_published_freelancer()
+
+
+# --- escrow ---------------------------------------------------------------------------------------
+
+VISA = "4242424242424242"
+DECLINED = "4000000000000002"
+
+
+def save_card(user, number: str = VISA):
+    from payments import services as payment_services
+    from payments.gateways.base import CardInput
+
+    return payment_services.payment_method_add(
+        actor=user, card=CardInput(number=number, exp_month=12, exp_year=timezone.now().year + 2, cvc="123")
+    )
+
+
+@pytest.fixture
+def local_gateway(settings):
+    from payments.gateways import local
+
+    settings.PAYMENTS_GATEWAY = "local"
+    local.reset()
+    yield
+    local.reset()
+
+
+@pytest.fixture
+def funded(hire, local_gateway):
+    """A fixed contract ($500 and $1,000 milestones) whose first milestone is funded."""
+    contract = hire.contract()
+    save_card(hire.client)
+    first = contract.milestones.order_by("pk").first()
+    services.milestone_fund(actor=hire.client, contract_id=contract.pk, milestone_ids=[first.pk])
+    first.refresh_from_db()
+    return contract, first

@@ -11,8 +11,19 @@ from jobs.services import JobInput
 from tests import factories
 
 
+def _ensure_taxonomy() -> None:
+    """Transactional tests (threads on PostgreSQL) flush every table when they end, including
+    the taxonomy a data migration loaded; load it again for the tests that follow."""
+    if not Skill.objects.filter(name="Python").exists():
+        from accounts.models import Category, Subcategory
+        from accounts.taxonomy import sync_taxonomy
+
+        sync_taxonomy(Category, Subcategory, Skill)
+
+
 def job_input(**overrides) -> JobInput:
     """A valid fixed-price job document; override any field."""
+    _ensure_taxonomy()
     skill = Skill.objects.get(name="Python")
     values = {
         "title": "Build a Django booking site",

@@ -49,7 +49,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 
 from .models import Job
@@ -85,8 +85,9 @@ def generation() -> int | None:
 
 
 @functools.lru_cache(maxsize=16)
-def _redis_reader(client: RedisCacheClient, key: str) -> tuple[Any, str]:
-    """A Redis client on ``client``'s read pool, kept for the process (the thread's backend)."""
+def _redis_reader(client: Any, key: str) -> tuple[Any, str]:
+    """A Redis client on the read pool of ``client`` (a ``RedisCacheClient``: the thread's
+    backend), kept for the process."""
     return client._client(connection_pool=client._get_connection_pool(write=False)), key
 
 

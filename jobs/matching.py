@@ -22,8 +22,10 @@ import base64
 import binascii
 import heapq
 import math
+import pickle
 import re
 import sys
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -564,23 +566,19 @@ def rank_freelancers_for_job(
 _ID_SPAN: Final = 2**32 - 1  # ids are packed with the score into one int (see rank_all)
 
 
-def rank_all(
-    freelancers: Sequence[FreelancerFeatures],
-    jobs: Sequence[JobFeatures],
+def _rank_freelancers(
+    freelancers: Iterable[FreelancerFeatures],
+    index: CandidateIndex[JobFeatures],
     context: MatchContext,
+    heaps: dict[int, list[int]],
     *,
-    per_freelancer: int = TOP_PER_FREELANCER,
-    per_job: int = TOP_PER_JOB,
+    per_freelancer: int,
+    per_job: int,
 ) -> Iterator[tuple[FreelancerFeatures, JobFeatures]]:
-    """Every pair to keep, in one scoring pass over the prefiltered pairs: each freelancer's
-    best public jobs as soon as they are known, then each job's best freelancers (a pair
-    may come twice). Memory: the features, plus ``per_job`` ints per job."""
-    index = CandidateIndex(jobs)
-    by_freelancer = {f.id: f for f in freelancers}
-    by_job = {j.id: j for j in jobs}
-    # per job a min-heap of its best ``per_job`` so far, each entry score << 32 | (span - id):
-    # the bigger, the better, a lower id winning a tie (as in top_k)
-    heaps: dict[int, list[int]] = {}
+    """The scoring pass of ``rank_all`` over ``freelancers``: yields each one's best public
+    jobs and keeps in ``heaps`` each job's best ``per_job`` of them (a min-heap of keys
+    ``score << 32 | (span - freelancer id)``: the bigger, the better, a lower id winning a
+    tie, as in top_k)."""
     for freelancer in freelancers:
         candidates = index.candidates(category_id=freelancer.category_id, skill_ids=freelancer.skill_ids)
         scored = score_candidates_for_freelancer(freelancer, candidates, context)
@@ -596,6 +594,28 @@ def rank_all(
                 heapq.heapreplace(heap, key)
         for _, job in top_k(((s, j) for s, j in scored if j.is_public), per_freelancer):
             yield freelancer, job
+
+
+def rank_all(
+    freelancers: Sequence[FreelancerFeatures],
+    jobs: Sequence[JobFeatures],
+    context: MatchContext,
+    *,
+    per_freelancer: int | None = None,
+    per_job: int | None = None,
+) -> Iterator[tuple[FreelancerFeatures, JobFeatures]]:
+    """Every pair to keep, in one scoring pass over the prefiltered pairs: each freelancer's
+    best public jobs (``per_freelancer``, default TOP_PER_FREELANCER) as soon as they are
+    known, then each job's best freelancers (``per_job``, default TOP_PER_JOB; a pair may
+    come twice). Memory: the features, plus ``per_job`` ints per job."""
+    per_freelancer = per_freelancer or TOP_PER_FREELANCER
+    per_job = per_job or TOP_PER_JOB
+    by_freelancer = {f.id: f for f in freelancers}
+    by_job = {j.id: j for j in jobs}
+    heaps: dict[int, list[int]] = {}
+    yield from _rank_freelancers(
+        freelancers, CandidateIndex(jobs), context, heaps, per_freelancer=per_freelancer, per_job=per_job
+    )
     for job_id, heap in heaps.items():
         job = by_job[job_id]
         for key in heap:
@@ -972,6 +992,165 @@ def refresh_all(*, batch_size: int = 2000) -> int:
     return JobMatch.objects.count()
 
 
+# --- the nightly refresh in shards ------------------------------------------------------------------
+#
+# ``refresh_all`` scores every prefiltered pair in one process: ~21 minutes and ~0.8 GB at
+# 100,000 open jobs and 20,000 freelancers (bench/matching_refresh.py), one task that a worker
+# restart sends back to the start. The nightly task runs the same computation as a Celery
+# canvas instead (jobs.tasks.refresh_all_matches), with the same result:
+#
+# 1. ``refresh_plan``: the run's start time (every row it writes carries it), the skill
+#    rarity (stored for the run, so that every shard scores alike) and the freelancer shards
+#    (id ranges of SHARD_FREELANCERS).
+# 2. ``refresh_freelancer_shard``, one task per shard, in parallel: scores the shard's
+#    freelancers against every open job (the scoring pass of rank_all), writes each one's
+#    best public jobs, and keeps each job's best TOP_PER_JOB freelancers *of the shard* in the
+#    cache, split into JOB_PARTS parts by job id.
+# 3. ``refresh_job_part``, one task per part, after every shard: merges the shards' bests of
+#    each job of the part into its best TOP_PER_JOB overall (the best of the bests: exact) and
+#    writes them.
+# 4. ``refresh_finish``: deletes the rows the run did not write (as refresh_all does) and the
+#    run's cache entries.
+#
+# Every step is idempotent (the same rows are upserted again, the same keys written again) and
+# a step that fails is retried by Celery on its own. The pairs are scored once, as in
+# refresh_all (the job parts only score again the pairs they keep, for the reasons).
+
+# Freelancers per shard: ~4 min on the bench machine. Fewer, larger shards keep less in the
+# cache between the steps (each shard keeps up to TOP_PER_JOB keys per job: ~10 MB packed).
+SHARD_FREELANCERS: Final = 4000
+JOB_PARTS: Final = 10  # job-side parts (each merges and writes ~1/10 of the jobs' best freelancers)
+RUN_TTL_SECONDS: Final = 12 * 3600  # a run's intermediate results outlive any plausible run
+
+
+def _run_key(run: str, *parts: object) -> str:
+    return ":".join(["jobs:matching:run", run, *(str(p) for p in parts)])
+
+
+def _run_context(run: str) -> MatchContext:
+    stored = cache.get(_run_key(run, "context"))
+    if stored is None:
+        raise RuntimeError(f"matching run {run}: its skill rarity is gone from the cache; plan a new run")
+    counts, documents = stored
+    return MatchContext.from_counts(counts, documents=documents)
+
+
+def refresh_plan(*, shard_size: int | None = None, parts: int | None = None) -> dict[str, Any]:
+    """Start a sharded full refresh: what its tasks need, as JSON-able values (by default
+    SHARD_FREELANCERS freelancers per shard and JOB_PARTS job parts)."""
+    shard_size = shard_size or SHARD_FREELANCERS
+    parts = parts or JOB_PARTS
+    started = timezone.now()
+    run = started.strftime("%Y%m%dT%H%M%S%f")
+    open_public = matchable_jobs().filter(visibility=Job.Visibility.PUBLIC)
+    through = Job.skills.through
+    counts = dict(through.objects.filter(job__in=open_public).values_list("skill_id").annotate(n=Count("id")))
+    cache.set(_run_key(run, "context"), (counts, open_public.count()), RUN_TTL_SECONDS)
+    ids = list(eligible_freelancers().order_by("id").values_list("id", flat=True))
+    shards = [
+        [chunk[0], chunk[-1]] for chunk in (ids[i : i + shard_size] for i in range(0, len(ids), shard_size))
+    ]
+    return {"run": run, "started": started.isoformat(), "shards": shards, "parts": parts}
+
+
+def refresh_freelancer_shard(
+    *, run: str, started: str, index: int, first_id: int, last_id: int, parts: int
+) -> int:
+    """Step 2 for the eligible freelancers with ids in [first_id, last_id]: writes their best
+    public jobs, keeps each job's best of them in the cache; returns the rows written."""
+    moment = datetime.fromisoformat(started)
+    context = _run_context(run)
+    jobs = load_job_features(matchable_jobs(), now=moment)
+    freelancers = load_freelancer_features(
+        eligible_freelancers().filter(pk__gte=first_id, pk__lte=last_id), now=moment
+    )
+    heaps: dict[int, list[int]] = {}
+    written = 0
+    batch: dict[tuple[int, int], JobMatch] = {}
+    ranked = _rank_freelancers(
+        freelancers,
+        CandidateIndex(jobs),
+        context,
+        heaps,
+        per_freelancer=TOP_PER_FREELANCER,
+        per_job=TOP_PER_JOB,
+    )
+    for freelancer, job in ranked:
+        batch[freelancer.id, job.id] = _row(freelancer, job, context, moment)
+        if len(batch) >= 2000:
+            with transaction.atomic():
+                _upsert(list(batch.values()))
+            written, batch = written + len(batch), {}
+    with transaction.atomic():
+        _upsert(list(batch.values()))
+    written += len(batch)
+    by_part: list[dict[int, list[int]]] = [{} for _ in range(parts)]
+    for job_id, heap in heaps.items():
+        by_part[job_id % parts][job_id] = heap
+    packed = {_run_key(run, "heaps", index, p): _pack(by_part[p]) for p in range(parts)}
+    cache.set_many(packed, RUN_TTL_SECONDS)
+    return written
+
+
+def _pack(heaps: dict[int, list[int]]) -> bytes:
+    return zlib.compress(pickle.dumps(heaps, pickle.HIGHEST_PROTOCOL), 1)
+
+
+def _unpack(packed: bytes) -> dict[int, list[int]]:
+    return pickle.loads(zlib.decompress(packed))  # noqa: S301 - written by refresh_freelancer_shard
+
+
+def refresh_job_part(*, run: str, started: str, part: int, shards: int, parts: int) -> int:
+    """Step 3 for the jobs whose id is ``part`` modulo ``parts``: merges the ``shards``
+    shards' bests of each into its best TOP_PER_JOB and writes them; returns the rows."""
+    moment = datetime.fromisoformat(started)
+    context = _run_context(run)
+    keys = [_run_key(run, "heaps", index, part) for index in range(shards)]
+    found = cache.get_many(keys)
+    missing = [key for key in keys if key not in found]
+    if missing:
+        raise RuntimeError(f"matching run {run}: shard results missing from the cache: {missing}")
+    best: dict[int, list[int]] = defaultdict(list)
+    for packed in found.values():
+        for job_id, heap in _unpack(packed).items():
+            best[job_id].extend(heap)
+    pairs = {job_id: heapq.nlargest(TOP_PER_JOB, found_keys) for job_id, found_keys in best.items()}
+    jobs = {j.id: j for j in load_job_features(matchable_jobs().filter(pk__in=list(pairs)), now=moment)}
+    freelancer_ids = {_ID_SPAN - (key & _ID_SPAN) for keys_ in pairs.values() for key in keys_}
+    freelancers = {
+        f.id: f
+        for f in load_freelancer_features(
+            eligible_freelancers().filter(pk__in=list(freelancer_ids)), now=moment
+        )
+    }
+    rows = [
+        _row(freelancers[_ID_SPAN - (key & _ID_SPAN)], jobs[job_id], context, moment)
+        for job_id, keys_ in pairs.items()
+        if job_id in jobs
+        for key in keys_
+        if _ID_SPAN - (key & _ID_SPAN) in freelancers
+    ]
+    for start in range(0, len(rows), 2000):
+        with transaction.atomic():
+            _upsert(rows[start : start + 2000])
+    return len(rows)
+
+
+def refresh_finish(*, run: str, started: str, shards: int, parts: int) -> int:
+    """Step 4: deletes the rows the run did not write and the run's cache entries; returns
+    the rows of the table."""
+    moment = datetime.fromisoformat(started)
+    with transaction.atomic():
+        JobMatch.objects.filter(computed_at__lt=moment).delete()
+        JobMatch.objects.exclude(job__status=Job.Status.OPEN).delete()
+        JobMatch.objects.exclude(freelancer__in=eligible_freelancers().values("id")).delete()
+    cache.delete_many(
+        [_run_key(run, "context")]
+        + [_run_key(run, "heaps", index, part) for index in range(shards) for part in range(parts)]
+    )
+    return JobMatch.objects.count()
+
+
 # --- services -----------------------------------------------------------------------------------
 
 
@@ -1113,7 +1292,7 @@ def feed_most_recent(*, profile: FreelancerProfile, cursor: str | None = None, l
     own_skills = FreelancerProfile.skills.through.objects.filter(freelancerprofile_id=profile.pk).values(
         "skill_id"
     )
-    jobs = Job.objects.all()
+    candidates = Job.objects.all()
     relevant = Q(category_id=profile.category_id) if profile.category_id else Q(pk__in=[])
     if connection.vendor == "postgresql":
         from django.contrib.postgres.expressions import ArraySubquery
@@ -1125,12 +1304,12 @@ def feed_most_recent(*, profile: FreelancerProfile, cursor: str | None = None, l
         job_skills = ArraySubquery(
             Job.skills.through.objects.filter(job_id=OuterRef("pk")).values("skill_id")
         )
-        jobs = jobs.alias(skill_ids=job_skills)
+        candidates = candidates.alias(skill_ids=job_skills)
         relevant |= Q(skill_ids__overlap=ArraySubquery(own_skills))
     else:
         relevant |= Q(pk__in=Job.skills.through.objects.filter(skill_id__in=own_skills).values("job_id"))
     qs = (
-        jobs.filter(relevant, status=Job.Status.OPEN, visibility=Job.Visibility.PUBLIC)
+        candidates.filter(relevant, status=Job.Status.OPEN, visibility=Job.Visibility.PUBLIC)
         .exclude(client_id=profile.user_id)
         .exclude(pk__in=MatchDismissal.objects.filter(freelancer=profile).values("job_id"))
         .select_related(*related)

@@ -336,7 +336,7 @@ class _Matched:
     keys: tuple[str, ...]  # the keyset, every key descending
     windowed: bool  # the queryset is a bounded candidate set (count it with a window)
     # relevance: the candidates alone, newest first, as (id, published_at, score) rows
-    scored_candidates: QuerySet[Job] | None = None
+    scored_candidates: QuerySet[Any, Any] | None = None
 
 
 def _as_querydict(params: Mapping[str, Any]) -> QueryDict:
@@ -834,7 +834,9 @@ def _fetch_ranked_cards(
         )
         params += [score, score, score, published_at, score, published_at, job_id]
     params.append(limit)
-    columns = ", ".join(f"j.{quote(Job._meta.get_field(name).column)}" for name in CARD_COLUMNS)
+    columns = ", ".join(
+        f"j.{quote(name)}" for name in CARD_COLUMNS
+    )  # the job's own fields: columns of that name
     # identifiers from the models and the ORM's own SQL; every value is a parameter
     sql = (
         f"SELECT {columns}, cat.{quote('name')},"  # noqa: S608

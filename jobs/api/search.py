@@ -13,9 +13,12 @@ import json
 from typing import Any, cast
 
 import django_filters
+from django.conf import settings
 from django.db.models import QuerySet
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import URLPattern, path
+from django.utils.cache import patch_vary_headers
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -76,14 +79,22 @@ def _filter_parameters() -> list[OpenApiParameter]:
     return out
 
 
-def _paging(params: Any) -> tuple[int, str | None]:
-    """``page_size`` and ``cursor`` as ``SearchPageParamsSerializer`` reads them: plain values
-    are taken as they are, anything else goes through the serializer (and its errors)."""
+def _plain_paging(params: Any) -> tuple[int, str | None] | None:
+    """``page_size`` and ``cursor`` when they are plain values (what clients send), else None."""
     size, cursor = params.get("page_size"), params.get("cursor")
     plain_size = size is None or (size.isascii() and size.isdigit() and 1 <= int(size) <= 50)
     plain_cursor = cursor is None or (len(cursor) <= 500 and cursor == cursor.strip())
     if plain_size and plain_cursor:
         return (int(size) if size is not None else 20), cursor or None
+    return None
+
+
+def _paging(params: Any) -> tuple[int, str | None]:
+    """``page_size`` and ``cursor`` as ``SearchPageParamsSerializer`` reads them: plain values
+    are taken as they are, anything else goes through the serializer (and its errors)."""
+    plain = _plain_paging(params)
+    if plain is not None:
+        return plain
     paging = s.SearchPageParamsSerializer(data=params)
     paging.is_valid(raise_exception=True)
     return paging.validated_data["page_size"], paging.validated_data.get("cursor") or None
@@ -95,22 +106,63 @@ def _json(data: Any) -> bytes:
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode()
 
 
+def _slot(params: Any, page_size: int) -> jobs_cache.Slot:
+    """Where a page of the search is cached: the same for every caller (no per-user field),
+    for the parameters and the jobs generation (jobs.cache)."""
+    return jobs_cache.lookup(
+        "search-api-body", [("page_size", str(page_size)), *search_cache_parts(params, "cursor")]
+    )
+
+
+def _next_url(request: HttpRequest, next_cursor: str | None) -> str | None:
+    """The next page's link, from this request's own URL (scheme, host, parameters)."""
+    if not next_cursor:
+        return None
+    query = request.GET.copy()
+    query["cursor"] = next_cursor
+    return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+
+def _body(request: HttpRequest, cached: dict[str, Any]) -> bytes:
+    return b'{"next":' + _json(_next_url(request, cached["next_cursor"])) + b"," + cached["rest"]
+
+
+JSON_ACCEPTS = frozenset({"", "*/*", "application/json"})
+
+
 class JobSearchApi(APIView):
     """Search open jobs: keyword (typo-tolerant on PostgreSQL) and filters, keyset-paginated."""
 
     permission_classes = [AllowAny, NotSuspended]
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        """A cached page for a caller with no credentials who takes JSON, as DRF would answer
+        it, without DRF's request, authentication, permission and negotiation steps (half
+        the time of such a request); everyone and everything else goes through DRF."""
+        plain = _plain_paging(request.GET) if request.method == "GET" else None
+        if (
+            plain is not None
+            and "HTTP_AUTHORIZATION" not in request.META
+            and settings.SESSION_COOKIE_NAME not in request.COOKIES
+            and "format" not in request.GET
+            and request.headers.get("Accept", "") in JSON_ACCEPTS
+            and not self.throttle_classes  # (none today; throttles would count every call)
+        ):
+            cached = _slot(request.GET, plain[0]).entry
+            if isinstance(cached, dict):
+                response = HttpResponse(_body(request, cached), content_type="application/json")
+                response["Allow"] = ", ".join(self.allowed_methods)
+                patch_vary_headers(response, ["Accept"])
+                return response
+        return super().dispatch(request, *args, **kwargs)
 
     @extend_schema(
         parameters=_filter_parameters(), responses={200: s.JobSearchPageSerializer, 400: ErrorSerializer}
     )
     def get(self, request: Request) -> Response | HttpResponse:
         page_size, cursor = _paging(request.query_params)
-        # The same for every caller (no per-user field): cached for the parameters and the
-        # jobs generation (jobs.cache); only the `next` link is built per request.
-        slot = jobs_cache.lookup(
-            "search-api-body",
-            [("page_size", str(page_size)), *search_cache_parts(request.query_params, "cursor")],
-        )
+        # only the `next` link is built per request
+        slot = _slot(request.query_params, page_size)
         cached = slot.entry
         if not isinstance(cached, dict):
             page = selectors.job_search_card_page(
@@ -125,17 +177,12 @@ class JobSearchApi(APIView):
             # the body after `{"next":...,`: the same bytes for every caller
             cached = {"next_cursor": page.next_cursor, "rest": _json(rest)[1:]}
             slot.set(cached)
-        next_url = None
-        if cached["next_cursor"]:
-            query = request.query_params.copy()
-            query["cursor"] = cached["next_cursor"]
-            next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
         if (
             isinstance(request.accepted_renderer, JSONRenderer)
             and request.accepted_media_type == "application/json"
         ):
-            body = b'{"next":' + _json(next_url) + b"," + cached["rest"]
-            return HttpResponse(body, content_type="application/json")
+            return HttpResponse(_body(request._request, cached), content_type="application/json")
+        next_url = _next_url(request._request, cached["next_cursor"])
         return Response({"next": next_url, **json.loads(b"{" + cached["rest"])})
 
 

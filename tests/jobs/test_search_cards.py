@@ -1,0 +1,221 @@
+"""Search pages read as plain rows (``job_search_card_page``, ``JobCard``) and rendered from
+prepared values (jobs/search/_cards.html, jobs/matches/_cards.html, the API's plain dicts):
+the same jobs, order, cursors and counts as the model-instance page, and the same HTML and
+JSON as the reference card (jobs/partials/job_card.html) and serializer."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.http import QueryDict
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+
+from accounts.models import Skill
+from jobs import matching, selectors, services
+from jobs.api.serializers import JobListSerializer, job_card_item
+from jobs.models import Job
+from jobs.views.matches import _feed_cards
+from jobs.views.search import card_values
+from tests import factories
+from tests.conftest import requires_postgres
+from tests.jobs.conftest import make_job
+from tests.jobs.test_matching import make_matched_freelancer
+
+pytestmark = pytest.mark.django_db
+
+LONG = "Booking site work with <b>markup</b> & “quotes”. " * 12
+
+
+def squeeze(html: str) -> str:
+    """``html`` with runs of white space made one space (the templates indent differently)."""
+    return re.sub(r"\s+", " ", html).replace("> <", "><").strip()
+
+
+@pytest.fixture
+def varied_jobs(client_user) -> list[Job]:
+    """Hourly and fixed jobs, with and without skills, country, long and short texts."""
+    python, django = Skill.objects.get(name="Python"), Skill.objects.get(name="Django")
+    return [
+        make_job(client_user, title="Django booking site <fast>", description=LONG),
+        make_job(
+            factories.make_client(),
+            title="Django & Python API, hourly",
+            budget_type=Job.BudgetType.HOURLY,
+            fixed_budget_cents=None,
+            hourly_min_cents=2500,
+            hourly_max_cents=6000,
+            skill_ids=[django.pk, python.pk],
+            experience_level="expert",
+            duration="gt6",
+        ),
+        make_job(client_user, title="Django job with no skills", skill_ids=[]),
+    ]
+
+
+PARAMS = [
+    {},
+    {"q": "django"},
+    {"q": "django", "sort": "newest"},
+    {"q": "django", "budget_type": "hourly"},
+    {"q": "nothing-matches-this"},
+]
+
+
+@pytest.mark.parametrize("params", PARAMS)
+def test_the_card_page_is_the_model_page_as_rows(varied_jobs, freelancer, params):
+    services.job_save(actor=freelancer, job_id=varied_jobs[1].pk)
+    for viewer in (None, freelancer):
+        cursors: list[str | None] = [None, None]
+        for _ in range(4):  # page by page, 1 job each
+            models = selectors.job_search_page(params=params, viewer=viewer, cursor=cursors[0], page_size=1)
+            cards = selectors.job_search_card_page(
+                params=params, viewer=viewer, cursor=cursors[1], page_size=1
+            )
+
+            assert [c.pk for c in cards.jobs] == [j.pk for j in models.jobs]
+            assert (cards.count, cards.count_capped, cards.step, cards.sort, cards.next_cursor) == (
+                models.count,
+                models.count_capped,
+                models.step,
+                models.sort,
+                models.next_cursor,
+            )
+            for card, job in zip(cards.jobs, models.jobs, strict=True):
+                assert card.skill_names == [s.name for s in job.skills.all()]
+                assert card.is_saved == job.is_saved  # type: ignore[attr-defined]
+                assert card.description_excerpt == job.description_excerpt  # type: ignore[attr-defined]
+            cursors = [models.next_cursor, cards.next_cursor]
+            if not cursors[0]:
+                break
+
+
+def test_search_cards_render_as_the_job_card_does(varied_jobs):
+    page = selectors.job_search_card_page(params={}, viewer=None)
+    models = selectors.job_search_page(params={}, viewer=None).jobs
+
+    lean = render_to_string("jobs/search/_cards.html", {"cards": card_values(page.jobs)})
+    reference = "".join(
+        render_to_string("jobs/partials/job_card.html", {"job": job, "save_slot": True}) for job in models
+    )
+
+    assert len(models) == 3
+    assert squeeze(lean) == squeeze(reference)
+    assert "&lt;fast&gt;" in lean and "<fast>" not in lean  # escaped
+
+
+def test_feed_cards_render_as_the_job_card_does_with_reasons(client_user):
+    freelancer = make_matched_freelancer(skills=("Python", "Django"))
+    make_job(client_user, description=LONG)
+    make_job(client_user, title="Python script for invoices", skill_ids=[Skill.objects.get(name="Python").pk])
+    matching.refresh_for_freelancer(profile_id=freelancer.freelancer_profile.pk)
+    page = matching.feed_best_matches(profile=freelancer.freelancer_profile)
+    context = {"cards": _feed_cards(page), "tab": "best", "reason_options": mark_safe("<option>x</option>")}
+
+    lean = render_to_string("jobs/matches/_cards.html", context)
+    forms = re.findall(r'<div class="mt-2"><form .*?</form></div>', lean, flags=re.S)
+    reference = "".join(
+        render_to_string("jobs/partials/job_card.html", {"job": item.job, "reasons": item.reasons})
+        for item in page.items
+    )
+
+    assert len(page.items) == 2 and all(item.reasons for item in page.items)
+    assert len(forms) == 2
+    assert squeeze(re.sub(r'<div class="mt-2"><form .*?</form></div>', "", lean, flags=re.S)) == squeeze(
+        reference
+    )
+    job = page.items[0].job
+    assert f'action="/jobs/feed/{job.public_id}/dismiss/"' in forms[0]
+    assert f'id="dismiss-{job.public_id}"' in forms[0] and "<option>x</option>" in forms[0]
+
+
+def test_api_items_are_the_serializers_representation(varied_jobs):
+    cards = selectors.job_search_card_page(params={}, viewer=None).jobs
+    models = selectors.job_search_page(params={}, viewer=None).jobs
+
+    items = [job_card_item(card) for card in cards]
+    expected = [dict(item) for item in JobListSerializer(models, many=True).data]
+
+    assert items == expected
+    assert [list(item) for item in items] == [list(item) for item in expected]  # the key order too
+    assert items[0]["published_at"].endswith("Z")
+
+
+def test_a_job_card_from_a_model_cuts_the_description_like_the_search():
+    job = make_job(description=LONG)
+
+    card = selectors.JobCard.from_job(Job.objects.select_related("category").get(pk=job.pk))
+
+    assert card.description_excerpt == selectors.description_excerpt(LONG)
+    assert card.category_name == job.category.name and card.is_saved is None
+
+
+def test_card_values_show_hourly_ranges_and_fixed_prices(varied_jobs):
+    cards = {c.public_id: c for c in selectors.job_search_card_page(params={}, viewer=None).jobs}
+
+    values = {v["public_id"]: v for v in card_values(list(cards.values()))}
+
+    assert values[varied_jobs[0].public_id]["budget"] == "Fixed price: $1,500.00"
+    assert values[varied_jobs[1].public_id]["budget"] == "Hourly: $25.00\u2013$60.00"
+    assert values[varied_jobs[1].public_id]["experience"] == "Expert"
+    assert values[varied_jobs[1].public_id]["duration"] == "More than 6 months"
+    assert values[varied_jobs[1].public_id]["url"] == f"/jobs/{varied_jobs[1].public_id}/"
+
+
+@requires_postgres
+def test_ranked_cards_on_postgresql_page_like_the_orm(client_user, freelancer):
+    """The relevance page's single statement (``_fetch_ranked_cards``) against the ORM's."""
+    jobs = [
+        make_job(
+            client_user,
+            title=f"Django booking site {i}",
+            description=f"A booking site to build. {'Django ' * (i % 4)}and PostgreSQL, with tests.",
+        )
+        for i in range(9)
+    ]
+    services.job_save(actor=freelancer, job_id=jobs[4].pk)
+    params = QueryDict("q=django")
+    for viewer in (None, freelancer):
+        cursors: list[str | None] = [None, None]
+        seen = []
+        for _ in range(5):
+            models = selectors.job_search_page(params=params, viewer=viewer, cursor=cursors[0], page_size=2)
+            cards = selectors.job_search_card_page(
+                params=params, viewer=viewer, cursor=cursors[1], page_size=2
+            )
+            assert cards.step == models.step == "exact"
+            assert [(c.pk, c.score, c.is_saved) for c in cards.jobs] == [
+                (j.pk, j.score, j.is_saved)  # type: ignore[attr-defined]
+                for j in models.jobs
+            ]
+            assert (cards.count, cards.next_cursor) == (models.count, models.next_cursor)
+            seen += [c.pk for c in cards.jobs]
+            cursors = [models.next_cursor, cards.next_cursor]
+            if not cursors[0]:
+                break
+        assert sorted(seen) == sorted(j.pk for j in jobs)
+
+
+def test_the_search_page_html_uses_the_lean_cards(client, varied_jobs):
+    body = client.get("/jobs/search/", {"q": "django"}).content.decode()
+
+    assert body.count('class="card mb-3 shadow-sm job-card"') == 3
+    assert "Hourly: $25.00\u2013$60.00" in body
+
+
+def test_the_save_buttons_of_a_page_are_the_save_button_partial(client, freelancer, varied_jobs):
+    services.job_save(actor=freelancer, job_id=varied_jobs[1].pk)
+    client.force_login(freelancer)
+
+    body = client.get("/jobs/search/", {"q": "django"}).content.decode()
+
+    for job in varied_jobs:
+        card = body[body.index(f'data-job="{job.public_id}"') :]
+        card = card[: card.index("</article>")]
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', card).group(1)
+        button = render_to_string(
+            "jobs/partials/save_button.html",
+            {"job": job, "saved": job.pk == varied_jobs[1].pk, "csrf_token": token},
+        )
+        assert button.strip() in card

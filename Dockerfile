@@ -42,4 +42,4 @@ USER app
 
 EXPOSE 8000 8001
 
-CMD ["gunicorn", "marketplace.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "4", "--timeout", "30"]
+CMD ["gunicorn", "marketplace.wsgi:application", "-c", "deploy/gunicorn.conf.py"]

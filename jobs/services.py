@@ -466,7 +466,9 @@ def job_counters_add(*, job_id: int, **deltas: int) -> None:
     """Add to a job's activity counters (proposals, shortlisted, messaged, hires, interviewing).
 
     Called by proposals and contracts inside their own transactions; counters never go
-    below zero. Cached search pages show proposal ranges, so the cache generation moves.
+    below zero. Cached search pages show only coarse proposal ranges, so a counter alone does
+    not move the cache generation (every proposal would empty the search cache); they catch
+    up within the cache's lifetime. A hire that fills the job does move it.
     """
     unknown = set(deltas) - set(COUNTERS)
     if unknown:
@@ -474,7 +476,6 @@ def job_counters_add(*, job_id: int, **deltas: int) -> None:
     updates = {name: Greatest(F(name) + delta, 0) for name, delta in deltas.items() if delta}
     if updates:
         Job.objects.filter(pk=job_id).update(**updates)
-        jobs_cache.jobs_changed()
     if deltas.get("hires_count", 0) > 0:
         _fill_if_complete(job_id)
 
@@ -498,6 +499,7 @@ def _fill_if_complete(job_id: int) -> None:
     _expire_pending_invitations(job)
     job_signals.job_closed.send(sender=Job, job=job, actor=job.client, removed_by_staff=False)
     _after_commit_refresh_matches(job.pk)
+    jobs_cache.jobs_changed()
 
 
 def job_mark_viewed_by_client(*, actor: User, job: Job) -> None:

@@ -19,6 +19,8 @@ urlpatterns = [
     path("healthz/", views.healthz, name="healthz"),
     path("bench/bare/", views.bare, name="bench_bare"),
     path("admin/", admin.site.urls),
+    # the API first: its requests are matched without walking every page pattern
+    path("api/v1/", include("marketplace.api_urls")),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("", include("proposals.urls")),  # before jobs: jobs/<public_id>/apply/ and /proposals/
@@ -26,7 +28,6 @@ urlpatterns = [
     path("", include("messaging.urls")),
     path("", include("payments.urls")),
     path("", include("contracts.urls")),
-    path("api/v1/", include("marketplace.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
 ]

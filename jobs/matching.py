@@ -971,6 +971,8 @@ def refresh_all(*, batch_size: int = 2000) -> int:
 
     Measured on the large bench data set (100,000 open jobs, 20,000 freelancers, PostgreSQL,
     2 shared cores): 23 min of CPU, 620 MB resident, 5.6 million rows (mostly the jobs' top 50).
+    The nightly task runs the same computation in shards (see below, and tests that compare
+    the two); this one-process form stays for small installations and as the reference.
     """
     started = timezone.now()
     context = build_context()
@@ -1012,12 +1014,14 @@ def refresh_all(*, batch_size: int = 2000) -> int:
 # 4. ``refresh_finish``: deletes the rows the run did not write (as refresh_all does) and the
 #    run's cache entries.
 #
-# Every step is idempotent (the same rows are upserted again, the same keys written again) and
-# a step that fails is retried by Celery on its own. The pairs are scored once, as in
-# refresh_all (the job parts only score again the pairs they keep, for the reasons).
+# Every step is idempotent (the same rows are upserted again, the same keys written again):
+# a task lost with its worker is delivered again (late acknowledgement), and a step that
+# fails stops the run before its clean-up, so nothing is deleted and the next night starts
+# afresh. The pairs are scored once, as in refresh_all (the job parts only score again the
+# pairs they keep, for the reasons).
 
 # Freelancers per shard: ~4 min on the bench machine. Fewer, larger shards keep less in the
-# cache between the steps (each shard keeps up to TOP_PER_JOB keys per job: ~10 MB packed).
+# cache between the steps (each shard keeps up to TOP_PER_JOB keys per job: up to ~15 MB packed).
 SHARD_FREELANCERS: Final = 4000
 JOB_PARTS: Final = 10  # job-side parts (each merges and writes ~1/10 of the jobs' best freelancers)
 RUN_TTL_SECONDS: Final = 12 * 3600  # a run's intermediate results outlive any plausible run

@@ -45,6 +45,12 @@ The views cache the pages of this search for every viewer alike, keyed by the pa
 and a jobs generation that the jobs services bump (``jobs.cache``); this module knows
 nothing of that. ``saved_job_ids`` gives the viewer's saved flags after the cache.
 
+The search page and the API read a page as plain rows (``job_search_card_page``,
+``JobCard``): the same jobs, order, cursors and counts as ``job_search_page`` (``Job``
+instances), without building models. On PostgreSQL a relevance page is one statement that
+ranks the candidates and reads the page's rows with their category and skill names
+(``_fetch_ranked_cards``); a newest-first page reads its skill names in the same query too.
+
 On SQLite (the zero-set-up default) the keyword is a case-insensitive ``contains`` of every
 word in the title, skills or description, title matches first; no typo tolerance.
 

@@ -7,57 +7,19 @@ from __future__ import annotations
 from typing import cast
 
 from django.contrib import admin, messages
-from django.contrib.admin.models import CHANGE, LogEntry
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.models import User
+from marketplace.admin_utils import ReadOnlyAdmin, ReadOnlyInline
+from marketplace.admin_utils import log_admin_action as _log
 from marketplace.errors import ApplicationError
 from marketplace.money import format_cents
 
 from . import services
 from .models import Invitation, Job, JobEvent, JobFlag, JobMatch, SavedSearch
-
-
-def _log(request: HttpRequest, obj, message: str) -> None:
-    """Record the staff action in Django's admin log too."""
-    LogEntry.objects.log_actions(
-        user_id=cast(int, request.user.pk),
-        queryset=[obj],
-        action_flag=CHANGE,
-        change_message=message,
-        single_object=True,
-    )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Browse only: rows are written by the services, never by hand."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class JobEventInline(ReadOnlyInline):

@@ -9,7 +9,6 @@ from typing import cast
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.models import CHANGE, LogEntry
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -17,6 +16,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.models import User
+from marketplace.admin_utils import ReadOnlyAdmin, ReadOnlyInline
+from marketplace.admin_utils import log_admin_action as _log
 from marketplace.errors import ApplicationError
 from marketplace.money import format_cents
 
@@ -30,42 +31,6 @@ from .models import (
     ProposalEvent,
     ProposalMilestone,
 )
-
-
-def _log(request: HttpRequest, obj, message: str) -> None:
-    LogEntry.objects.log_actions(
-        user_id=cast(int, request.user.pk),
-        queryset=[obj],
-        action_flag=CHANGE,
-        change_message=message,
-        single_object=True,
-    )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class EventInline(ReadOnlyInline):

@@ -48,14 +48,12 @@ from django.utils import timezone
 from accounts.models import User
 from marketplace.errors import ApplicationError, ConflictError, NotFoundError
 from marketplace.money import format_cents
-from marketplace.uploads import process_file
 from messaging.models import NotificationKind
 from payments import services as payments
 from payments.models import Charge, PaymentMethod, Refund
 
 from .models import Contract, ContractBonus, ContractEvent, ContractFile, Milestone, MilestoneSubmission
 from .services import (
-    FILE_KINDS,
     MAX_FILES,
     MAX_FIXED_CENTS,
     _contract_for_update,
@@ -66,6 +64,7 @@ from .services import (
     _require_side,
     contract_url,
     milestone_transition,
+    store_contract_file,
 )
 
 log = logging.getLogger(__name__)
@@ -284,27 +283,6 @@ def on_funding_failed(charge: Charge) -> None:
 # --- submit, request changes, approve ----------------------------------------------------------------
 
 
-def _store_file(contract: Contract, actor: User, upload: UploadedFile) -> ContractFile:
-    try:
-        content = process_file(upload, allowed=FILE_KINDS, max_bytes=settings.PORTFOLIO_FILE_MAX_BYTES)
-    except ApplicationError as error:
-        raise _error(error.message, error.code, "files")
-    item = ContractFile(
-        contract=contract,
-        uploaded_by=actor,
-        original_name=str(upload.name or "file")[:200],
-        size_bytes=upload.size or 0,
-    )
-    item.file.save(content.name or "file", content, save=False)
-    stored = item.file
-    try:
-        item.save()
-    except Exception:
-        stored.storage.delete(stored.name or "")
-        raise
-    return item
-
-
 @transaction.atomic
 def milestone_submit(
     *, actor: User, milestone_id: int, message: str, files: list[UploadedFile] | None = None
@@ -328,7 +306,7 @@ def milestone_submit(
     stored: list[ContractFile] = []
     try:
         for upload in uploads:
-            stored.append(_store_file(contract, actor, upload))
+            stored.append(store_contract_file(contract, actor, upload, field_name="files"))
     except Exception:  # a later file was refused: the transaction rolls back, drop the stored ones
         for item in stored:
             item.file.storage.delete(item.file.name or "")

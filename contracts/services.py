@@ -46,7 +46,13 @@ from accounts.models import ClientProfile, User
 from accounts.services import require_can_act
 from jobs import services as job_services
 from jobs.models import Invitation, Job
-from marketplace.errors import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError
+from marketplace.errors import (
+    ApplicationError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    field_error,
+)
 from marketplace.money import format_cents
 from marketplace.uploads import process_file
 from messaging import services as messaging
@@ -120,10 +126,7 @@ class OfferInput:
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _error(message: str, code: str, field_name: str | None = None, **extra: Any) -> ApplicationError:
-    if field_name:
-        extra["field"] = field_name
-    return ApplicationError(message, code=code, extra=extra)
+_error = field_error
 
 
 def _is_int(value: Any) -> bool:
@@ -137,13 +140,7 @@ def _pk(value: Any) -> int:
 
 def _on_commit_notify(recipient_id: int, kind: str, text: str, url: str, subject: Any = None) -> None:
     """Notify after the transaction commits (never for a change that was rolled back)."""
-
-    def send() -> None:
-        user = User.objects.filter(pk=recipient_id).first()
-        if user is not None:
-            messaging.notify(recipient=user, kind=kind, text=text, url=url, subject=subject)
-
-    transaction.on_commit(send)
+    messaging.notify_on_commit(recipient_id=recipient_id, kind=kind, text=text, url=url, subject=subject)
 
 
 def offer_url(offer: Offer) -> str:
@@ -1134,20 +1131,16 @@ def milestone_delete(*, actor: User, milestone_id: int) -> None:
 # --- files ----------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def contract_file_add(*, actor: User, contract_id: int, upload: UploadedFile | None) -> ContractFile:
-    """A party shares a file on the contract (checked by type and size, stored privately)."""
-    contract = _contract_for_update(actor, contract_id)
-    _require_not_ended(contract)
-    if upload is None:
-        raise _error("Choose a file to upload.", "file_missing", "file")
-    if ContractFile.objects.filter(contract=contract).count() >= MAX_FILES:
-        raise _error(f"A contract holds at most {MAX_FILES} files.", "too_many_files", "file")
+def store_contract_file(
+    contract: Contract, actor: User, upload: UploadedFile, *, field_name: str = "file"
+) -> ContractFile:
+    """Check an upload (type by content, size) and store it privately on ``contract``; the
+    stored bytes are removed again if the row cannot be written. Callers hold the contract lock."""
     try:
         content = process_file(upload, allowed=FILE_KINDS, max_bytes=settings.PORTFOLIO_FILE_MAX_BYTES)
     except ApplicationError as error:
         raise _error(
-            error.message, error.code, "file", **{k: v for k, v in error.extra.items() if k != "field"}
+            error.message, error.code, field_name, **{k: v for k, v in error.extra.items() if k != "field"}
         )
     item = ContractFile(
         contract=contract,
@@ -1159,15 +1152,28 @@ def contract_file_add(*, actor: User, contract_id: int, upload: UploadedFile | N
     stored = item.file
     try:
         item.save()
-        ContractEvent.objects.create(
-            contract=contract,
-            actor=actor,
-            kind=ContractEvent.Kind.FILE_ADDED,
-            data={"name": item.original_name, "size_bytes": item.size_bytes, "file": item.pk},
-        )
     except Exception:
         stored.storage.delete(stored.name or "")
         raise
+    return item
+
+
+@transaction.atomic
+def contract_file_add(*, actor: User, contract_id: int, upload: UploadedFile | None) -> ContractFile:
+    """A party shares a file on the contract (checked by type and size, stored privately)."""
+    contract = _contract_for_update(actor, contract_id)
+    _require_not_ended(contract)
+    if upload is None:
+        raise _error("Choose a file to upload.", "file_missing", "file")
+    if ContractFile.objects.filter(contract=contract).count() >= MAX_FILES:
+        raise _error(f"A contract holds at most {MAX_FILES} files.", "too_many_files", "file")
+    item = store_contract_file(contract, actor, upload, field_name="file")
+    ContractEvent.objects.create(
+        contract=contract,
+        actor=actor,
+        kind=ContractEvent.Kind.FILE_ADDED,
+        data={"name": item.original_name, "size_bytes": item.size_bytes, "file": item.pk},
+    )
     _on_commit_notify(
         _other_party(contract, actor),
         NotificationKind.CONTRACT,

@@ -33,6 +33,14 @@ class ApplicationError(Exception):
         self.extra = extra or {}
 
 
+def field_error(message: str, code: str, field_name: str | None = None, **extra: Any) -> ApplicationError:
+    """An ApplicationError about one input field (``extra["field"]``), so forms and the API
+    can show it next to that field."""
+    if field_name:
+        extra["field"] = field_name
+    return ApplicationError(message, code=code, extra=extra)
+
+
 class PermissionDeniedError(ApplicationError):
     code = "permission_denied"
     status_code = status.HTTP_403_FORBIDDEN

@@ -766,6 +766,18 @@ def notify(
     return notification
 
 
+def notify_on_commit(*, recipient_id: int, kind: str, text: str, url: str = "", subject: Any = None) -> None:
+    """``notify`` once the caller's transaction commits, so a change that rolls back never
+    announces itself; a recipient deleted meanwhile is skipped."""
+
+    def send() -> None:
+        user = User.objects.filter(pk=recipient_id).first()
+        if user is not None:
+            notify(recipient=user, kind=kind, text=text, url=url, subject=subject)
+
+    transaction.on_commit(send)
+
+
 def _push_notification(notification: Notification) -> None:
     payload = payloads.notification_payload(notification)
     user_id = notification.recipient_id

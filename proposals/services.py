@@ -39,7 +39,7 @@ from accounts.services import require_can_act
 from jobs import matching
 from jobs import services as job_services
 from jobs.models import Invitation, Job
-from marketplace.errors import ApplicationError, NotFoundError, PermissionDeniedError
+from marketplace.errors import ApplicationError, NotFoundError, PermissionDeniedError, field_error
 from marketplace.money import format_cents
 from marketplace.uploads import process_file, validate_file
 from messaging import services as messaging
@@ -112,22 +112,12 @@ class ProposalInput(BidInput):
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _error(message: str, code: str, field_name: str | None = None, **extra: Any) -> ApplicationError:
-    if field_name:
-        extra["field"] = field_name
-    return ApplicationError(message, code=code, extra=extra)
+_error = field_error
 
 
 def _on_commit_notify(recipient: User, kind: str, text: str, url: str, subject: Any = None) -> None:
     """Notify after the transaction commits (a notification is never sent for a rolled-back change)."""
-    recipient_id, subject_ref = recipient.pk, subject
-
-    def send() -> None:
-        user = User.objects.filter(pk=recipient_id).first()
-        if user is not None:
-            messaging.notify(recipient=user, kind=kind, text=text, url=url, subject=subject_ref)
-
-    transaction.on_commit(send)
+    messaging.notify_on_commit(recipient_id=recipient.pk, kind=kind, text=text, url=url, subject=subject)
 
 
 def proposal_url(proposal: Proposal) -> str:

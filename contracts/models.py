@@ -389,6 +389,16 @@ class ContractEvent(models.Model):
         MILESTONE_REFUNDED = "milestone_refunded", "Milestone refunded"
         MILESTONE_PARTIALLY_REFUNDED = "milestone_partially_refunded", "Part refunded"
         BONUS_PAID = "bonus_paid", "Bonus paid"
+        TIME_LOGGED = "time_logged", "Time logged"
+        TIME_EDITED = "time_edited", "Time entry changed"
+        TIME_DELETED = "time_deleted", "Time entry removed"
+        TIMESHEET_BILLED = "timesheet_billed", "Week billed"
+        TIMESHEET_PAYMENT_FAILED = "timesheet_payment_failed", "Weekly payment failed"
+        TIMESHEET_RELEASED = "timesheet_released", "Week paid"
+        DISPUTE_OPENED = "dispute_opened", "Dispute opened"
+        DISPUTE_STATEMENT = "dispute_statement", "Dispute statement"
+        DISPUTE_PROPOSAL = "dispute_proposal", "Settlement proposed"
+        DISPUTE_RESOLVED = "dispute_resolved", "Dispute resolved"
 
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
@@ -473,3 +483,301 @@ class ContractBonus(models.Model):
 
     def __str__(self) -> str:
         return f"Bonus {self.pk} on contract {self.contract_id}"
+
+
+# --- Hourly work: timer, work diary, weekly timesheets (see contracts.timetracking and
+# contracts.billing) and disputes (contracts.disputes). ---------------------------------
+
+
+SEGMENT_MINUTES = 10  # time is recorded in 10-minute segments aligned to the clock (UTC)
+
+
+class TimeSegment(models.Model):
+    """Ten minutes of work on an hourly contract, the work diary's unit.
+
+    ``started_at`` is aligned to a 10-minute boundary in UTC, so two segments of a contract
+    overlap exactly when they start at the same instant: a unique constraint makes overlap
+    impossible. ``week_start`` is the Monday (UTC) of the ISO week the segment belongs to;
+    a segment billed on a timesheet is frozen (``timesheet`` set).
+    """
+
+    class Source(models.TextChoices):
+        TIMER = "timer", "Web timer"
+        TRACKER = "tracker", "Desktop tracker"
+        MANUAL = "manual", "Manual entry"
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="segments")
+    started_at = models.DateTimeField()
+    week_start = models.DateField()
+    memo = models.CharField(max_length=300, blank=True)
+    activity = models.PositiveSmallIntegerField(null=True, blank=True)  # 0-10 from a tracker
+    screenshot = models.FileField(
+        storage=private_storage, upload_to="diary/%Y/%m/", max_length=200, blank=True
+    )
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.TIMER)
+    timesheet = models.ForeignKey(
+        "Timesheet", on_delete=models.PROTECT, null=True, blank=True, related_name="segments"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering: ClassVar = ["started_at"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["contract", "started_at"], name="segment_no_overlap"),
+            models.CheckConstraint(
+                condition=Q(activity__isnull=True) | Q(activity__lte=10), name="segment_activity_range"
+            ),
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["contract", "week_start", "started_at"], name="segment_week_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} {self.memo[:40]}"
+
+
+class TimerSession(models.Model):
+    """A run of the web timer (or a tracker session): at most one running per contract.
+
+    The server is the source of truth: the page shows the elapsed time from
+    ``started_at``, so a reload or a closed tab loses nothing. Stopping writes the
+    segments the run covered.
+    """
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="timer_sessions")
+    started_at = models.DateTimeField(default=timezone.now)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    memo = models.CharField(max_length=300, blank=True)
+    source = models.CharField(
+        max_length=8, choices=TimeSegment.Source.choices, default=TimeSegment.Source.TIMER
+    )
+
+    class Meta:
+        ordering: ClassVar = ["-started_at"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["contract"], condition=Q(stopped_at__isnull=True), name="one_running_timer"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Timer {self.pk} on contract {self.contract_id}"
+
+
+class TrackerToken(models.Model):
+    """An API token a desktop tracker uses to post segments; only its hash is stored."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tracker_tokens"
+    )
+    name = models.CharField(max_length=60)
+    key_prefix = models.CharField(max_length=8)  # shown to the user to tell tokens apart
+    key_hash = models.CharField(max_length=64, unique=True)  # sha256 hex of the whole key
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}...)"
+
+
+class Timesheet(models.Model):
+    """One hourly contract's ISO week (Monday to Sunday, UTC), billed once when it closes.
+
+    open -> charging (the client's card is being charged) -> in_review (money in escrow,
+    the client may dispute until Friday 23:59 UTC of the following week) -> released |
+    disputed -> resolved. A charge that fails goes to payment_failed (retried; the contract
+    is paused after a grace period) and back to in_review when it succeeds. A week with no
+    billable time closes as ``empty``.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Current week"
+        CHARGING = "charging", "Charging the client"
+        PAYMENT_FAILED = "payment_failed", "Payment failed"
+        IN_REVIEW = "in_review", "In review"
+        DISPUTED = "disputed", "In dispute"
+        RELEASED = "released", "Paid"
+        RESOLVED = "resolved", "Dispute resolved"
+        EMPTY = "empty", "No billable time"
+
+    TRANSITIONS: ClassVar[dict[str, set[str]]] = {
+        Status.OPEN: {Status.CHARGING, Status.EMPTY},
+        Status.CHARGING: {Status.IN_REVIEW, Status.PAYMENT_FAILED},
+        Status.PAYMENT_FAILED: {Status.CHARGING},
+        Status.IN_REVIEW: {Status.RELEASED, Status.DISPUTED},
+        Status.DISPUTED: {Status.RESOLVED},
+        Status.RELEASED: set(),
+        Status.RESOLVED: set(),
+        Status.EMPTY: set(),
+    }
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="timesheets")
+    week_start = models.DateField()  # a Monday
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    # the figures frozen when the week closes
+    logged_minutes = models.PositiveIntegerField(default=0)
+    billed_minutes = models.PositiveIntegerField(default=0)  # min(logged, weekly limit)
+    rate_cents = models.PositiveIntegerField(default=0)
+    amount_cents = models.BigIntegerField(default=0)  # billed hours x rate (before fees)
+    # escrow bookkeeping, as on milestones: held now, refunded, released
+    escrow_cents = models.BigIntegerField(default=0)
+    refunded_cents = models.BigIntegerField(default=0)
+    released_cents = models.BigIntegerField(default=0)
+    charge_attempts = models.PositiveSmallIntegerField(default=0)
+    charge_failure_message = models.CharField(max_length=300, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)  # the week was closed by the task
+    charged_at = models.DateTimeField(null=True, blank=True)
+    review_ends_at = models.DateTimeField(null=True, blank=True)  # Friday 23:59:59 UTC after the week
+    released_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["-week_start", "-id"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["contract", "week_start"], name="timesheet_one_per_week"),
+            models.CheckConstraint(
+                condition=Q(
+                    escrow_cents__gte=0, refunded_cents__gte=0, released_cents__gte=0, amount_cents__gte=0
+                ),
+                name="timesheet_money_non_negative",
+            ),
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["status", "review_ends_at"], name="timesheet_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Timesheet {self.contract_id} week of {self.week_start}"
+
+
+class Dispute(models.Model):
+    """A disagreement about money in escrow: one funded milestone or one billed timesheet.
+
+    open (the other side has ``response_due_at`` to answer) -> responded -> resolved. The
+    escrow it covers is frozen while it is open. It ends by a settlement both accepted, by
+    silence (the side that answered wins), by staff, or by the opener withdrawing it;
+    ``refund_cents`` + ``release_cents`` always equal ``amount_cents``.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Waiting for a response"
+        RESPONDED = "responded", "Under discussion"
+        RESOLVED = "resolved", "Resolved"
+
+    class Resolution(models.TextChoices):
+        AGREEMENT = "agreement", "Settled by agreement"
+        SILENCE = "silence", "No response in time"
+        STAFF = "staff", "Decided by staff"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    TRANSITIONS: ClassVar[dict[str, set[str]]] = {
+        Status.OPEN: {Status.RESPONDED, Status.RESOLVED},
+        Status.RESPONDED: {Status.RESOLVED},
+        Status.RESOLVED: set(),
+    }
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="disputes")
+    milestone = models.ForeignKey(
+        Milestone, on_delete=models.PROTECT, null=True, blank=True, related_name="disputes"
+    )
+    timesheet = models.ForeignKey(
+        Timesheet, on_delete=models.PROTECT, null=True, blank=True, related_name="disputes"
+    )
+    segments = models.ManyToManyField(
+        TimeSegment, blank=True, related_name="disputes"
+    )  # hourly: disputed part
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=40)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    amount_cents = models.BigIntegerField()  # the escrow it covers
+    disputed_cents = models.BigIntegerField(default=0)  # hourly: the part of it the client contests
+    response_due_at = models.DateTimeField()
+    resolution = models.CharField(max_length=10, choices=Resolution.choices, blank=True)
+    refund_cents = models.BigIntegerField(default=0)
+    release_cents = models.BigIntegerField(default=0)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolution_note = models.CharField(max_length=1000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-id"]
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(milestone__isnull=False, timesheet__isnull=True)
+                | Q(milestone__isnull=True, timesheet__isnull=False),
+                name="dispute_one_subject",
+            ),
+            models.UniqueConstraint(
+                fields=["milestone"], condition=~Q(status="resolved"), name="one_open_dispute_per_milestone"
+            ),
+            models.UniqueConstraint(
+                fields=["timesheet"], condition=~Q(status="resolved"), name="one_open_dispute_per_timesheet"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="resolved")
+                | Q(refund_cents__gte=0, release_cents__gte=0, refund_cents__lte=models.F("amount_cents")),
+                name="dispute_split_in_range",
+            ),
+        ]
+        indexes: ClassVar = [models.Index(fields=["status", "response_due_at"], name="dispute_status_idx")]
+
+    def __str__(self) -> str:
+        return f"Dispute {self.pk} on contract {self.contract_id}"
+
+
+class DisputeStatement(models.Model):
+    """One side's case (or staff's note) in a dispute, with files."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="statements")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(max_length=5000)
+    files = models.ManyToManyField(ContractFile, blank=True, related_name="dispute_statements")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Statement {self.pk} in dispute {self.dispute_id}"
+
+
+class SettlementProposal(models.Model):
+    """A proposed split of the disputed escrow that the other side accepts in one click."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for an answer"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+        SUPERSEDED = "superseded", "Replaced by a newer proposal"
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="proposals")
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    refund_cents = models.BigIntegerField()
+    release_cents = models.BigIntegerField()
+    note = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-id"]
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(refund_cents__gte=0, release_cents__gte=0), name="settlement_non_negative"
+            ),
+            models.UniqueConstraint(
+                fields=["dispute"], condition=Q(status="pending"), name="one_pending_settlement"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Settlement {self.pk}: refund {self.refund_cents}, release {self.release_cents}"

@@ -171,3 +171,68 @@ def _play(rng: random.Random, index: int, job: Job, proposals: list[Proposal], c
             reason=Contract.EndReason.COMPLETED,
             note="Great work, thanks!",
         )
+
+
+DEMO_CARD = "4242424242424242"
+SUBMISSION = "Here is the delivery for this milestone: the files are in the shared folder, notes inside."
+
+
+def seed_money(*, clients: list[User], stream: TextIO) -> dict:
+    """Escrow on the demo's fixed-price contracts, through the real escrow services and the
+    local gateway: every demo client saves the test card, then contracts show funded,
+    submitted, changes-requested and paid milestones (paid ones give freelancers pending
+    money with its hold date). Skipped when the gateway is not the local one (no real
+    charges from a demo) and when the demo clients already have payments."""
+    from django.conf import settings
+
+    from payments import services as payment_services
+    from payments.gateways.base import CardInput
+    from payments.models import Charge, PaymentMethod
+
+    from . import escrow
+    from .models import Milestone
+
+    counts = {"cards": 0, "funded": 0, "released": 0}
+    if settings.PAYMENTS_GATEWAY != "local" or Charge.objects.filter(payer__in=clients).exists():
+        return counts
+    year = timezone.now().year + 3
+    for client in clients:
+        if not PaymentMethod.objects.filter(user=client, removed_at__isnull=True).exists():
+            payment_services.payment_method_add(
+                actor=client, card=CardInput(number=DEMO_CARD, exp_month=12, exp_year=year, cvc="123")
+            )
+            counts["cards"] += 1
+    contracts = list(
+        Contract.objects.filter(
+            client__in=clients, contract_type=ContractType.FIXED, status=Contract.Status.ACTIVE
+        ).order_by("pk")
+    )
+    bar = Progress(len(contracts), "Escrow", stream=stream)  # type: ignore[arg-type]
+    for index, contract in enumerate(contracts):
+        milestones = list(contract.milestones.order_by("position", "pk"))
+        stage = index % 3
+        to_fund = milestones if stage == 0 else milestones[:1]
+        result = escrow.milestone_fund(
+            actor=contract.client, contract_id=contract.pk, milestone_ids=[m.pk for m in to_fund]
+        )
+        counts["funded"] += len(result.funded)
+        first = milestones[0]
+        first.refresh_from_db()
+        if first.status == Milestone.Status.FUNDED and stage in (0, 2):
+            escrow.milestone_submit(actor=contract.freelancer, milestone_id=first.pk, message=SUBMISSION)
+            if stage == 0:
+                escrow.milestone_approve(actor=contract.client, milestone_id=first.pk)
+                counts["released"] += 1
+                if len(milestones) > 1:
+                    escrow.milestone_submit(
+                        actor=contract.freelancer, milestone_id=milestones[1].pk, message=SUBMISSION
+                    )
+            else:
+                escrow.milestone_request_changes(
+                    actor=contract.client,
+                    milestone_id=first.pk,
+                    note="Close: please use the brand colours from the style guide.",
+                )
+        bar.advance()
+    bar.finish()
+    return counts

@@ -160,6 +160,14 @@ class Command(BaseCommand):
                 f"Created {hired['proposals']} proposals, {hired['offers']} offers and {hired['contracts']} contracts."
             )
         )
+        from contracts.seeding import seed_money
+
+        money = seed_money(clients=demo_clients, stream=out)  # type: ignore[arg-type]
+        out.write(
+            self.style.SUCCESS(
+                f"Saved {money['cards']} test cards, funded {money['funded']} milestones, paid {money['released']}."
+            )
+        )
         out.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
         out.write(f"  staff (admin at /admin/): {STAFF_EMAIL}")
         out.write(

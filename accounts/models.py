@@ -412,6 +412,8 @@ class ClientProfile(models.Model):
     total_spent_cents = models.BigIntegerField(default=0)
     rating_avg = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
     reviews_count = models.PositiveIntegerField(default=0)
+    # hourly contracts: what the client paid per hour, weighted by hours billed (reviews.reputation)
+    avg_hourly_rate_paid_cents = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=dj_timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

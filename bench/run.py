@@ -4,7 +4,8 @@ deploy/gunicorn.conf.py), load it with wrk.
 Every figure sits next to floors measured in the same run: a bare Django view returning a
 small JSON (the framework's ceiling on this machine) and the raw SQL of the search (the
 database's). Results: bench/results/latest.json and latest.md (plus matching.json from
-bench/matching.py when it has been run).
+bench/matching.py when it has been run). At the end it runs bench/payments.py (escrow
+cycles under 8 and 16 concurrent clients next to pgbench: payments.json and payments.md).
 
 Needs PostgreSQL (DATABASE_URL; default postgres://postgres@127.0.0.1:5432/marketplace_bench)
 and `wrk` (Debian package; installed when missing and possible). With REDIS_URL the cache is
@@ -415,6 +416,9 @@ def main() -> None:
     ]
     (RESULTS / "latest.md").write_text("\n".join(lines) + "\n")
     log("\n".join(lines))
+    # Escrow cycles under concurrent clients next to pgbench (own databases; payments.json/.md).
+    log("--- payments: bench/payments.py")
+    subprocess.run([sys.executable, str(ROOT / "bench" / "payments.py")], cwd=ROOT, check=True)
 
 
 if __name__ == "__main__":

@@ -186,3 +186,124 @@ class MilestoneSubmissionAdmin(ReadOnlyAdmin):
     list_select_related = ("milestone", "submitted_by")
     readonly_fields = ("milestone", "submitted_by", "message", "changes_note", "created_at")
     exclude = ("files",)
+
+
+# --- time tracking (contracts.timetracking): browse only; tokens can be revoked ----------------------
+
+from .models import TimerSession, TimeSegment, TrackerToken  # noqa: E402
+from .timetracking import tracker_token_revoke  # noqa: E402
+
+
+@admin.register(TimeSegment)
+class TimeSegmentAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "contract",
+        "started_at",
+        "memo",
+        "activity",
+        "source",
+        "has_screenshot",
+        "timesheet",
+    )
+    list_filter = ("source", "started_at")
+    search_fields = ("memo", "contract__title", "contract__freelancer__email", "contract__client__email")
+    list_select_related = ("contract",)
+    date_hierarchy = "started_at"
+    # the screenshot has no URL (private storage): staff see where it is stored
+    exclude = ("screenshot",)
+    readonly_fields = [f.name for f in TimeSegment._meta.fields if f.name != "screenshot"] + ["stored_as"]
+
+    @admin.display(boolean=True, description="Screenshot")
+    def has_screenshot(self, segment: TimeSegment) -> bool:
+        return bool(segment.screenshot)
+
+    @admin.display(description="Screenshot stored as")
+    def stored_as(self, segment: TimeSegment) -> str:
+        return segment.screenshot.name or ""
+
+
+@admin.register(TimerSession)
+class TimerSessionAdmin(ReadOnlyAdmin):
+    list_display = ("id", "contract", "started_at", "stopped_at", "source", "memo")
+    list_filter = ("source",)
+    search_fields = ("contract__title", "contract__freelancer__email", "memo")
+    list_select_related = ("contract",)
+    readonly_fields = [f.name for f in TimerSession._meta.fields]
+
+
+@admin.register(TrackerToken)
+class TrackerTokenAdmin(ReadOnlyAdmin):
+    """Only the key's prefix and hash are stored; the action revokes through the service."""
+
+    list_display = ("id", "name", "user", "key_prefix", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("name", "user__email", "key_prefix")
+    list_select_related = ("user",)
+    readonly_fields = [f.name for f in TrackerToken._meta.fields]
+    actions = ("revoke",)
+
+    @admin.action(description="Revoke the selected tracker tokens")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[TrackerToken]) -> None:
+        for token in queryset.filter(revoked_at__isnull=True):
+            tracker_token_revoke(actor=request.user, token_id=token.pk)  # type: ignore[arg-type]
+        messages.success(request, "Revoked the selected tokens.")
+
+
+# --- weekly timesheets (contracts.billing): browse; actions run what the beat tasks run -----------------
+
+from . import billing  # noqa: E402
+from .models import Timesheet  # noqa: E402
+
+
+class TimesheetSegmentInline(ReadOnlyInline):
+    model = TimeSegment
+    fk_name = "timesheet"
+    fields = ("started_at", "memo", "activity", "source")
+    readonly_fields = fields
+
+
+@admin.register(Timesheet)
+class TimesheetAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "contract",
+        "week_start",
+        "status",
+        "billed_minutes",
+        "amount",
+        "escrow",
+        "charge_attempts",
+        "review_ends_at",
+    )
+    list_filter = ("status", "week_start")
+    search_fields = ("contract__title", "contract__client__email", "contract__freelancer__email")
+    list_select_related = ("contract",)
+    date_hierarchy = "week_start"
+    readonly_fields = [f.name for f in Timesheet._meta.fields]
+    inlines = (TimesheetSegmentInline,)
+    actions = ("release_due", "retry_failed")
+
+    @admin.display(description="Amount")
+    def amount(self, timesheet: Timesheet) -> str:
+        return format_cents(timesheet.amount_cents)
+
+    @admin.display(description="In escrow")
+    def escrow(self, timesheet: Timesheet) -> str:
+        return format_cents(timesheet.escrow_cents)
+
+    @admin.action(description="Release the selected weeks whose review period is over (as the hourly task)")
+    def release_due(self, request: HttpRequest, queryset: QuerySet[Timesheet]) -> None:
+        count = sum(billing.timesheet_release(timesheet_id=t.pk) for t in queryset)
+        messages.success(request, f"Released {count} week{'s' if count != 1 else ''}.")
+
+    @admin.action(description="Retry the payment of the selected failed weeks now")
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[Timesheet]) -> None:
+        paid = 0
+        for timesheet in queryset.filter(status=Timesheet.Status.PAYMENT_FAILED):
+            result = billing.timesheet_retry_charge(timesheet_id=timesheet.pk)
+            paid += result.status == Timesheet.Status.IN_REVIEW
+        messages.success(request, f"{paid} week{'s' if paid != 1 else ''} paid.")
+
+
+from . import admin_disputes  # noqa: E402, F401  (registers DisputeAdmin: staff mediation of disputes)

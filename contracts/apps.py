@@ -17,10 +17,23 @@ class ContractsConfig(AppConfig):
             on_succeeded=escrow.on_funding_succeeded,
             on_failed=escrow.on_funding_failed,
             on_refunded=escrow.on_funding_refunded,
+            on_refund_failed=escrow.on_funding_refund_failed,
         )
         registry.register(
             escrow.BONUS_PURPOSE, on_succeeded=escrow.on_bonus_succeeded, on_failed=escrow.on_bonus_failed
         )
         audit.register_check(
             "escrow per contract equals funded minus released minus refunded milestones", escrow.audit_escrow
+        )
+        # weekly billing of hourly contracts (contracts.billing)
+        from . import billing
+
+        registry.register(
+            billing.BILLING_PURPOSE,
+            on_succeeded=billing.on_billing_succeeded,
+            on_failed=billing.on_billing_failed,
+            on_refunded=billing.on_billing_refunded,
+        )
+        audit.register_check(
+            "timesheets in review or dispute hold their escrow, others none", billing.audit_timesheets
         )

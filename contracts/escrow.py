@@ -6,8 +6,8 @@ Money references: a milestone is charged with purpose ``milestone_funding`` and 
 ``milestone:<id>`` into escrow ``contract:<id>`` (transfer group ``contract:<id>``); a
 bonus with purpose ``bonus`` and reference ``bonus:<id>`` into the same escrow, released
 at once. Releases post with the key ``milestone-release:<id>`` (``bonus-release:<id>``);
-refunds use ``milestone-refund:<id>:<cents refunded before>``, so a retried refund is the
-same refund and the next one gets a new key.
+refunds use ``milestone-refund:<id>:<cents refunded before>`` (with ``:retry<n>`` after n
+failed refunds), so a retried refund is the same refund and the next one gets a new key.
 
 ``Milestone.escrow_cents`` is what the milestone holds in escrow (funded minus released
 minus refunded); ``refund_pending_cents`` is a refund reserved by contracts but not
@@ -41,7 +41,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -93,7 +93,20 @@ def release_key(milestone_id: int) -> str:
 
 
 def _refund_key(milestone: Milestone) -> str:
-    return f"milestone-refund:{milestone.pk}:{milestone.refunded_cents}"
+    """The key of the milestone's refund: the one in flight if there is one (a resend after
+    a crash is the same refund), else derived from what was refunded before and how many of
+    its refunds failed (a failed refund is final, so the next attempt needs a new key)."""
+    refunds = Refund.objects.filter(
+        charge__purpose=FUNDING_PURPOSE, charge__reference=milestone_reference(milestone.pk)
+    )
+    in_flight = (
+        refunds.filter(status=Refund.Status.RESERVED).values_list("idempotency_key", flat=True).first()
+    )
+    if in_flight:
+        return in_flight
+    key = f"milestone-refund:{milestone.pk}:{milestone.refunded_cents}"
+    failed = refunds.filter(status=Refund.Status.FAILED).count()
+    return f"{key}:retry{failed}" if failed else key
 
 
 def _id_from(reference: str, prefix: str) -> int | None:
@@ -278,6 +291,30 @@ def on_funding_failed(charge: Charge) -> None:
         to_status=milestone.status,
         data={"description": milestone.description, "message": charge.failure_message},
     )
+
+
+def milestone_receipt(milestone: Milestone, role: str | None) -> tuple[str, str] | None:
+    """The receipt a party can open for the milestone's money, as (url, label): the client's
+    invoice of the funding payment, the freelancer's earnings receipt of the release; None
+    before there is one (``payments:receipt`` issues the numbered invoice on first open)."""
+    from payments.models import JournalEntry
+    from payments.selectors import charge_for_reference
+
+    if role == "client":
+        charge = charge_for_reference(FUNDING_PURPOSE, milestone_reference(milestone.pk))
+        if charge is None or charge.status != Charge.Status.SUCCEEDED:
+            return None
+        return reverse("payments:receipt", args=["payment", charge.pk]), "Invoice for this payment"
+    if role == "freelancer":
+        entry_id = (
+            JournalEntry.objects.filter(idempotency_key=release_key(milestone.pk), reverses__isnull=True)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if entry_id is None:
+            return None
+        return reverse("payments:receipt", args=["earnings", entry_id]), "Earnings receipt"
+    return None
 
 
 # --- submit, request changes, approve ----------------------------------------------------------------
@@ -659,6 +696,93 @@ def on_funding_refunded(refund: Refund) -> None:
     )
 
 
+def on_funding_refund_failed(refund: Refund) -> None:
+    """payments handler (inside the refund's failed settlement, the money already back in
+    escrow): the refund did not reach the client's card. A refund still in flight clears
+    the milestone's marker; one that had been applied (reported succeeded, then failed at
+    the bank) is undone: the milestone holds the money again and, if it had become
+    refunded, returns to the status it had before. Logged on the timeline (as a refund
+    requested again: no event kind of its own, which would need a migration) and told to
+    both parties; the milestone can then be refunded again (a new key, see ``_refund_key``)."""
+    milestone = _milestone_of(refund.charge.reference)
+    if milestone is None:
+        return
+    amount = refund.amount_cents
+    applied = (
+        ContractEvent.objects.filter(
+            milestone=milestone,
+            kind__in=[ContractEvent.Kind.MILESTONE_REFUNDED, ContractEvent.Kind.MILESTONE_PARTIALLY_REFUNDED],
+            data__refund_id=refund.pk,
+        )
+        .order_by("-id")
+        .first()
+    )
+    before = milestone.status
+    fields = ["updated_at"]
+    if applied is None:
+        if milestone.refund_pending_cents == amount:
+            milestone.refund_pending_cents = 0
+            fields.append("refund_pending_cents")
+    else:
+        milestone.escrow_cents += amount
+        milestone.refunded_cents = max(0, milestone.refunded_cents - amount)
+        fields += ["escrow_cents", "refunded_cents"]
+        if (
+            milestone.status == Milestone.Status.REFUNDED
+            and applied.kind == ContractEvent.Kind.MILESTONE_REFUNDED
+            and applied.from_status in ESCROWED
+        ):
+            # Not a move of the table (refunded is final for the users): the correction
+            # of a refund that never happened, like a reversing ledger entry.
+            milestone.status = applied.from_status
+            milestone.status_changed_at = timezone.now()
+            fields += ["status", "status_changed_at"]
+        elif milestone.status not in ESCROWED:
+            log.error(
+                "refund %s of milestone %s failed after it was %s: %s cents back in escrow need staff",
+                refund.pk,
+                milestone.pk,
+                milestone.status,
+                amount,
+            )
+    milestone.save(update_fields=fields)
+    message = refund.failure_message or "The refund failed."
+    ContractEvent.objects.create(
+        contract_id=milestone.contract_id,
+        milestone=milestone,
+        actor=None,
+        kind=ContractEvent.Kind.MILESTONE_REFUND_REQUESTED,
+        from_status=before,
+        to_status=milestone.status,
+        data={
+            "description": milestone.description,
+            "refund_failed": True,
+            "refund_id": refund.pk,
+            "refunded_cents": amount,
+            "escrow_cents": milestone.escrow_cents,
+            "message": message,
+            "reason": f"the refund of {format_cents(amount)} failed ({message}); the money is back in escrow.",
+        },
+    )
+    contract = Contract.objects.get(pk=milestone.contract_id)
+    _on_commit_notify(
+        contract.client_id,
+        NotificationKind.PAYMENT,
+        f"The refund of {format_cents(amount)} for “{milestone.description}” on “{contract.title}” "
+        f"did not reach your card: {message} The money is back in escrow.",
+        contract_url(contract),
+        contract,
+    )
+    _on_commit_notify(
+        contract.freelancer_id,
+        NotificationKind.PAYMENT,
+        f"The refund of {format_cents(amount)} of “{milestone.description}” to the client failed: "
+        f"{message} The money is back in escrow; you can send the refund again.",
+        contract_url(contract),
+        contract,
+    )
+
+
 def reserve_end_refunds(contract: Contract) -> list[int]:
     """Inside ``contract_end`` (contract locked): mark every escrowed milestone for a full
     refund and queue the refunds after commit. Returns their ids."""
@@ -682,6 +806,8 @@ def milestone_refund_reserved(*, milestone_id: int) -> Refund | None:
     milestone = Milestone.objects.filter(pk=milestone_id).first()
     if milestone is None or not milestone.refund_pending_cents:
         return None
+    if milestone.status == Milestone.Status.RESOLVED:
+        return _send_refund(milestone, None, "The dispute about this milestone was resolved with a refund.")
     return _send_refund(milestone, None, "The contract ended before this milestone was paid.")
 
 
@@ -797,8 +923,8 @@ def on_bonus_failed(charge: Charge) -> None:
 
 def audit_escrow() -> list[str]:
     """Escrow per contract equals funded minus released minus refunded milestones: the
-    ledger's escrow balance of each contract equals the sum of its milestones'
-    ``escrow_cents``, less refunds reserved at payments but not settled, plus bonuses
+    ledger's escrow balance of each contract equals the sum of its milestones' and its
+    weekly timesheets' ``escrow_cents``, less refunds reserved at payments but not settled, plus bonuses
     charged but not released yet. Escrowed milestones hold money; others hold none."""
     from payments.models import AccountKind, LedgerAccount
 
@@ -808,9 +934,20 @@ def audit_escrow() -> list[str]:
         .annotate(total=Sum("escrow_cents"))
         .values_list("contract_id", "total")
     )
+    # hourly weeks hold escrow too (contracts.billing): in review or in dispute
+    from .models import Timesheet
+
+    for sheet_contract_id, total in (
+        Timesheet.objects.values("contract_id")
+        .annotate(total=Sum("escrow_cents"))
+        .values_list("contract_id", "total")
+    ):
+        held[sheet_contract_id] = int(held.get(sheet_contract_id) or 0) + int(total or 0)
     in_flight: dict[int, int] = {}
     for ref, amount in (
-        Refund.objects.filter(status=Refund.Status.RESERVED, charge__purpose=FUNDING_PURPOSE)
+        Refund.objects.filter(
+            status=Refund.Status.RESERVED, charge__purpose__in=[FUNDING_PURPOSE, "timesheet_billing"]
+        )
         .values_list("charge__escrow_reference")
         .annotate(total=Sum("amount_cents"))
     ):
@@ -839,9 +976,16 @@ def audit_escrow() -> list[str]:
             findings.append(
                 f"contract {contract_id}: escrow holds {actual} cents but its milestones account for {expected}"
             )
+    # a disputed milestone holds its frozen escrow; a resolved one only the refund its
+    # resolution reserved, until the refund settles (contracts.disputes)
+    holding = (*ESCROWED, Milestone.Status.DISPUTED)
     wrong = Milestone.objects.filter(
-        (Q(status__in=ESCROWED) & Q(escrow_cents__lte=0) & Q(refund_pending_cents=0))
-        | (~Q(status__in=ESCROWED) & ~Q(escrow_cents=0))
+        (Q(status__in=holding) & Q(escrow_cents__lte=0) & Q(refund_pending_cents=0))
+        | (
+            ~Q(status__in=holding)
+            & ~Q(escrow_cents=0)
+            & ~Q(status=Milestone.Status.RESOLVED, refund_pending_cents=F("escrow_cents"))
+        )
     ).values_list("pk", "status", "escrow_cents")[:200]
     for pk, status, cents in wrong:
         findings.append(f"milestone {pk} is {status} but holds {cents} cents of escrow")

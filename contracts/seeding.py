@@ -9,7 +9,7 @@ proposals, nothing is added.
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import TextIO
 
 from django.db import transaction
@@ -164,7 +164,8 @@ def _play(rng: random.Random, index: int, job: Job, proposals: list[Proposal], c
     counts["contracts"] += 1
     if stage == 4 and contract.contract_type == ContractType.HOURLY:
         services.contract_pause(actor=client, contract_id=contract.pk)
-    elif stage == 5:
+    elif stage == 5 and contract.contract_type == ContractType.HOURLY:
+        # (fixed-price ones are paid in full and then ended by seed_money)
         services.contract_end(
             actor=client,
             contract_id=contract.pk,
@@ -179,7 +180,7 @@ SUBMISSION = "Here is the delivery for this milestone: the files are in the shar
 
 def seed_money(*, clients: list[User], stream: TextIO) -> dict:
     """Escrow on the demo's fixed-price contracts, through the real escrow services and the
-    local gateway: every demo client saves the test card, then contracts show funded,
+    local gateway: every demo client with a contract saves the test card, then contracts show funded,
     submitted, changes-requested and paid milestones (paid ones give freelancers pending
     money with its hold date). Skipped when the gateway is not the local one (no real
     charges from a demo) and when the demo clients already have payments."""
@@ -196,7 +197,8 @@ def seed_money(*, clients: list[User], stream: TextIO) -> dict:
     if settings.PAYMENTS_GATEWAY != "local" or Charge.objects.filter(payer__in=clients).exists():
         return counts
     year = timezone.now().year + 3
-    for client in clients:
+    hiring = set(Contract.objects.filter(client__in=clients).values_list("client_id", flat=True))
+    for client in [c for c in clients if c.pk in hiring]:
         if not PaymentMethod.objects.filter(user=client, removed_at__isnull=True).exists():
             payment_services.payment_method_add(
                 actor=client, card=CardInput(number=DEMO_CARD, exp_month=12, exp_year=year, cvc="123")
@@ -210,7 +212,26 @@ def seed_money(*, clients: list[User], stream: TextIO) -> dict:
     bar = Progress(len(contracts), "Escrow", stream=stream)  # type: ignore[arg-type]
     for index, contract in enumerate(contracts):
         milestones = list(contract.milestones.order_by("position", "pk"))
-        stage = index % 3
+        stage = index % 4
+        if stage == 3:  # paid in full, then ended as completed (the demo's reviews go here)
+            result = escrow.milestone_fund(
+                actor=contract.client, contract_id=contract.pk, milestone_ids=[m.pk for m in milestones]
+            )
+            counts["funded"] += len(result.funded)
+            for milestone in result.funded:
+                escrow.milestone_submit(
+                    actor=contract.freelancer, milestone_id=milestone.pk, message=SUBMISSION
+                )
+                escrow.milestone_approve(actor=contract.client, milestone_id=milestone.pk)
+                counts["released"] += 1
+            services.contract_end(
+                actor=contract.client,
+                contract_id=contract.pk,
+                reason=Contract.EndReason.COMPLETED,
+                note="Great work, thanks!",
+            )
+            bar.advance()
+            continue
         to_fund = milestones if stage == 0 else milestones[:1]
         result = escrow.milestone_fund(
             actor=contract.client, contract_id=contract.pk, milestone_ids=[m.pk for m in to_fund]
@@ -236,3 +257,99 @@ def seed_money(*, clients: list[User], stream: TextIO) -> dict:
         bar.advance()
     bar.finish()
     return counts
+
+
+MEMOS = [
+    "Set up the project and read through the existing code",
+    "Implemented the booking form and its validation",
+    "Call with the client; wrote up the decisions",
+    "Fixed the layout on small screens",
+    "Wrote tests for the payment step",
+    "Reviewed feedback and adjusted the copy",
+    "",  # a segment without a memo (the diary and disputes highlight these)
+]
+
+
+def seed_hourly(*, clients: list[User], stream: TextIO) -> dict:
+    """Several weeks of work diary on the demo's active hourly contracts, billed and paid
+    through the real services: the contracts are moved back to start four weeks ago (demo
+    data only), the tracker service records segments as it would have at the time, each
+    finished week is closed and charged to the client's test card, and weeks whose review
+    period is over are released. This week's diary is filled up to now. Skipped when the
+    gateway is not local or the contracts already have time."""
+    from django.conf import settings
+
+    from .billing import timesheet_close, timesheets_release_due
+    from .models import TimeSegment
+    from .timetracking import SegmentInput, segments_add, week_start_of
+
+    counts = {"segments": 0, "timesheets": 0}
+    contracts = list(
+        Contract.objects.filter(
+            client__in=clients, contract_type=ContractType.HOURLY, status=Contract.Status.ACTIVE
+        ).order_by("pk")
+    )
+    if settings.PAYMENTS_GATEWAY != "local" or TimeSegment.objects.filter(contract__in=contracts).exists():
+        return counts
+    rng = random.Random(7)
+    now = timezone.now()
+    this_week = week_start_of(now)
+    weeks = [this_week - timedelta(days=7 * n) for n in (3, 2, 1)]
+    bar = Progress(len(contracts) * 4, "Work diary", stream=stream)  # type: ignore[arg-type]
+    for contract in contracts:
+        started = datetime.combine(weeks[0], time(8, 0), tzinfo=UTC)
+        Contract.objects.filter(pk=contract.pk).update(started_at=started, start_date=weeks[0])
+        for week in [*weeks, this_week]:
+            items = []
+            for day in range(5):
+                first = datetime.combine(week + timedelta(days=day), time(9, 0), tzinfo=UTC)
+                for slot in range(rng.randint(6, 30)):  # one to five hours a day
+                    items.append(
+                        SegmentInput(
+                            started_at=first + timedelta(minutes=10 * slot),
+                            memo=rng.choice(MEMOS),
+                            activity=rng.randint(3, 10),
+                        )
+                    )
+            at = min(now, datetime.combine(week + timedelta(days=6), time(20, 0), tzinfo=UTC))
+            items = [i for i in items if i.started_at + timedelta(minutes=10) <= at]
+            if items:
+                result = segments_add(actor=contract.freelancer, contract_id=contract.pk, items=items, now=at)
+                counts["segments"] += len(result.created)
+            if week != this_week:
+                timesheet_close(
+                    contract_id=contract.pk,
+                    week_start=week,
+                    now=datetime.combine(week + timedelta(days=7), time(0, 30), tzinfo=UTC),
+                )
+                counts["timesheets"] += 1
+            bar.advance()
+    bar.finish()
+    timesheets_release_due(now=now)
+    return counts
+
+
+def seed_dispute(*, clients: list[User]) -> int:
+    """One open dispute: a client contests a submitted milestone (escrow frozen, the
+    freelancer has five days to answer). Nothing when one is already open."""
+    from .disputes import dispute_open
+    from .models import Dispute, Milestone
+
+    if Dispute.objects.filter(contract__client__in=clients).exists():
+        return 0
+    milestone = (
+        Milestone.objects.filter(contract__client__in=clients, status=Milestone.Status.SUBMITTED)
+        .select_related("contract")
+        .order_by("pk")
+        .first()
+    )
+    if milestone is None:
+        return 0
+    dispute_open(
+        actor=milestone.contract.client,
+        milestone_id=milestone.pk,
+        reason="quality",
+        statement="The delivery misses the mobile layout we agreed on in the job post; "
+        "I would like part of this milestone refunded.",
+    )
+    return 1

@@ -277,6 +277,17 @@ def event_text(event: ContractEvent) -> str:
         reason = data.get("reason", "")
         label = Contract.EndReason(reason).label if reason in Contract.EndReason.values else ""
         return f"Contract ended: {label}." if label else "Contract ended."
+    if kind.startswith("time_"):
+        from .timetracking import time_event_text
+
+        return time_event_text(event)
+    if kind == ContractEvent.Kind.MILESTONE_REFUND_REQUESTED and data.get("refund_failed"):
+        return (
+            f"Refund of {format_cents(data.get('refunded_cents'))} of “{data.get('description', '')}” "
+            f"failed: {data.get('message', '')} The money is back in escrow."
+        )
+    if kind.startswith("timesheet_") and data.get("week_start"):  # weekly billing (contracts.billing)
+        return _timesheet_event_text(kind, data)
     money_texts: dict[str, str] = {
         ContractEvent.Kind.MILESTONE_FUNDING_FAILED: "Payment for “{d}” declined: {message}",
         ContractEvent.Kind.MILESTONE_REFUND_REQUESTED: "Refund of “{d}” requested: {reason}",
@@ -289,6 +300,10 @@ def event_text(event: ContractEvent) -> str:
         ContractEvent.Kind.MILESTONE_AUTO_RELEASED: "Payment for “{d}” released automatically.",
         ContractEvent.Kind.BONUS_PAID: "Bonus of {amount} paid.",
     }
+    if kind.startswith("dispute_"):
+        from .disputes import dispute_event_text
+
+        return dispute_event_text(event)
     if kind in money_texts:
         amount = data.get("refunded_cents", data.get("amount_cents"))
         return money_texts[kind].format(
@@ -309,6 +324,22 @@ def event_text(event: ContractEvent) -> str:
         return ContractEvent.Kind(kind).label + "."
     except ValueError:
         return kind.replace("_", " ").capitalize() + "."
+
+
+def _timesheet_event_text(kind: str, data: dict[str, Any]) -> str:
+    from datetime import date
+
+    week = f"Week of {date.fromisoformat(data['week_start']):%b %-d}"
+    if kind == ContractEvent.Kind.TIMESHEET_BILLED:
+        return f"{week} billed: {format_cents(data.get('amount_cents'))} in escrow."
+    if kind == ContractEvent.Kind.TIMESHEET_PAYMENT_FAILED:
+        return f"{week}: the payment failed ({data.get('message', '')})."
+    if data.get("settled"):
+        return (
+            f"{week} settled: {format_cents(data.get('refunded_cents'))} refunded, "
+            f"{format_cents(data.get('released_cents'))} released."
+        )
+    return f"{week} paid: {format_cents(data.get('released_cents'))} released."
 
 
 @dataclass

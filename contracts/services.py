@@ -757,6 +757,43 @@ def _accept(actor: User, offer: Offer) -> Contract:
     return contract
 
 
+# --- offers: a catalog order (jobs.catalog) ---------------------------------------------------------
+
+
+@transaction.atomic
+def contract_create_for_order(
+    *, buyer: User, freelancer_id: int, title: str, description: str, amount_cents: int, milestone: str
+) -> Contract:
+    """A service bought from the catalog: an offer from the buyer with one milestone of
+    ``amount_cents``, accepted at once on the freelancer's behalf (publishing the service is
+    the freelancer's standing acceptance of its terms). The usual offer and contract rows,
+    events, conversation and notifications follow, so funding, delivery, approval and
+    refunds run through ``contracts.escrow`` unchanged. Direct offers otherwise need an
+    invitation or a past contract, which a catalog purchase does not."""
+    _require_client(buyer)
+    freelancer = _hireable_freelancer(freelancer_id)
+    if freelancer.pk == buyer.pk:
+        raise ApplicationError("You cannot buy your own service.", code="self_offer")
+    values = _validate_offer(
+        OfferInput(
+            title=title,
+            contract_type=ContractType.FIXED,
+            start_date=timezone.localdate(),
+            description=description,
+            milestones=[MilestoneInput(description=milestone, amount_cents=amount_cents)],
+        )
+    )
+    milestones: list[OfferMilestone] = values.pop("_milestones")
+    offer = Offer.objects.create(client=buyer, freelancer=freelancer, **values)
+    for item in milestones:
+        item.offer = offer
+    OfferMilestone.objects.bulk_create(milestones)
+    OfferEvent.objects.create(
+        offer=offer, actor=buyer, kind="sent", to_status=Offer.Status.PENDING, data={"catalog": True}
+    )
+    return _accept(freelancer, offer)
+
+
 # --- offers: the beat task -----------------------------------------------------------------------
 
 

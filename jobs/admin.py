@@ -19,7 +19,19 @@ from marketplace.errors import ApplicationError
 from marketplace.money import format_cents
 
 from . import services
-from .models import Invitation, Job, JobEvent, JobFlag, JobMatch, SavedSearch
+from .models import (
+    Invitation,
+    Job,
+    JobEvent,
+    JobFlag,
+    JobMatch,
+    SavedSearch,
+    ServiceListing,
+    ServiceListingEvent,
+    ServiceOrder,
+    ServiceOrderEvent,
+    ServiceTier,
+)
 
 
 class JobEventInline(ReadOnlyInline):
@@ -185,3 +197,114 @@ class JobMatchAdmin(ReadOnlyAdmin):
     search_fields = ("job__title", "job__public_id", "freelancer__user__email")
     list_select_related = ("job", "freelancer__user")
     ordering = ("-computed_at",)
+
+
+# --- service catalog: staff review (approve / reject with reason through jobs.catalog) ----------------
+
+
+class ServiceTierInline(ReadOnlyInline):
+    model = ServiceTier
+    fields = ("name", "price", "delivery_days", "revisions", "included")
+    readonly_fields = fields
+
+    @admin.display(description="price")
+    def price(self, tier: ServiceTier) -> str:
+        return format_cents(tier.price_cents)
+
+
+class ServiceListingEventInline(ReadOnlyInline):
+    model = ServiceListingEvent
+    fields = ("created_at", "from_status", "to_status", "actor", "note")
+    readonly_fields = fields
+
+
+@admin.register(ServiceListing)
+class ServiceListingAdmin(ReadOnlyAdmin):
+    list_display = (
+        "title",
+        "public_id",
+        "freelancer",
+        "status",
+        "category",
+        "from_price",
+        "orders_count",
+        "updated_at",
+    )
+    list_filter = ("status", "category")
+    search_fields = ("title", "public_id", "freelancer__email")
+    list_select_related = ("freelancer", "category")
+    ordering = ("-updated_at",)
+    inlines = (ServiceTierInline, ServiceListingEventInline)
+    actions = ("approve_selected", "reject_selected")
+
+    @admin.display(description="from", ordering="min_price_cents")
+    def from_price(self, listing: ServiceListing) -> str:
+        return format_cents(listing.min_price_cents)
+
+    @admin.action(description="Approve selected services")
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet[ServiceListing]) -> None:
+        from . import catalog
+
+        done, refused = 0, []
+        for listing in queryset.order_by("pk"):
+            try:
+                catalog.listing_approve(actor=cast(User, request.user), listing_id=listing.pk)
+            except ApplicationError as error:
+                refused.append(f"“{listing.title}”: {error.message}")
+                continue
+            done += 1
+            _log(request, listing, "Service approved.")
+        if done:
+            self.message_user(request, f"Approved {done} service(s).", messages.SUCCESS)
+        if refused:
+            self.message_user(request, "Not approved: " + " ".join(refused), messages.ERROR)
+
+    @admin.action(description="Reject selected services (with a reason)")
+    def reject_selected(self, request: HttpRequest, queryset: QuerySet[ServiceListing]):
+        from django.template.response import TemplateResponse
+
+        from . import catalog
+
+        reason = str(request.POST.get("reason", "")).strip()
+        if "apply" not in request.POST or not reason:
+            if "apply" in request.POST:
+                self.message_user(request, "Give a reason the freelancer will read.", messages.ERROR)
+            return TemplateResponse(
+                request,
+                "admin/jobs/servicelisting/reject.html",
+                {**self.admin_site.each_context(request), "listings": queryset, "opts": self.model._meta},
+            )
+        done, refused = 0, []
+        for listing in queryset.order_by("pk"):
+            try:
+                catalog.listing_reject(actor=cast(User, request.user), listing_id=listing.pk, reason=reason)
+            except ApplicationError as error:
+                refused.append(f"“{listing.title}”: {error.message}")
+                continue
+            done += 1
+            _log(request, listing, f"Service rejected: {reason}")
+        if done:
+            self.message_user(request, f"Rejected {done} service(s).", messages.SUCCESS)
+        if refused:
+            self.message_user(request, "Not rejected: " + " ".join(refused), messages.ERROR)
+        return None
+
+
+class ServiceOrderEventInline(ReadOnlyInline):
+    model = ServiceOrderEvent
+    fields = ("created_at", "from_status", "to_status", "actor", "note")
+    readonly_fields = fields
+
+
+@admin.register(ServiceOrder)
+class ServiceOrderAdmin(ReadOnlyAdmin):
+    list_display = ("public_id", "listing", "buyer", "status", "amount", "created_at")
+    list_filter = ("status",)
+    search_fields = ("public_id", "buyer__email", "listing__title")
+    list_select_related = ("listing", "buyer")
+    ordering = ("-created_at",)
+    inlines = (ServiceOrderEventInline,)
+
+    @admin.display(description="amount", ordering="amount_cents")
+    def amount(self, order: ServiceOrder) -> str:
+        return format_cents(order.amount_cents)

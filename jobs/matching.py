@@ -42,6 +42,7 @@ from accounts.models import ClientProfile, FreelancerProfile, Skill, User
 from accounts.selectors import freelancer_visible_q
 from marketplace.errors import ApplicationError, NotFoundError, PermissionDeniedError
 
+from . import ranking
 from .models import Job, JobMatch, MatchDismissal
 
 # --- weights ---------------------------------------------------------------------------------
@@ -110,12 +111,9 @@ AVAILABILITY_FIT: Final[dict[str, float]] = {
     "as_needed": 0.5,
     "not_available": 0.0,
 }
-# badge (lower case, spaces) -> (bonus on the reputation fit, shown as)
-BADGES: Final[dict[str, tuple[float, str]]] = {
-    "top rated plus": (0.2, "Top Rated Plus"),
-    "top rated": (0.12, "Top Rated"),
-    "rising talent": (0.06, "Rising Talent"),
-}
+# badge (lower case, spaces) -> (bonus on the reputation fit, shown as); the reputation
+# weights live in jobs.ranking, shared with talent search
+BADGES: Final[dict[str, tuple[float, str]]] = ranking.BADGE_FIT_BONUS
 CATEGORY_DISMISSAL_REASONS: Final = frozenset({"not_my_skills", "not_interested", "other"})
 
 TOP_PER_JOB: Final = 20  # freelancers kept per job (the client's suggested talent shows 5; 20 leaves room)
@@ -143,6 +141,7 @@ class FreelancerFeatures:
     job_success_score: int | None = None  # 0..100, None: no contracts yet
     rating_avg: float | None = None  # 0..5, None: no reviews yet
     badges: tuple[str, ...] = ()
+    is_new: bool = False  # no history yet, published recently (jobs.ranking.is_new_profile)
     availability: str = "as_needed"
     days_since_active: float = 0.0
     # learnt from dismissals: category id -> count, budget levels dismissed as too low,
@@ -329,24 +328,9 @@ def _rate_fit(rate: int | None, job: JobFeatures) -> tuple[float, str | None, st
 
 
 def _reputation_fit(f: FreelancerFeatures) -> tuple[float, str | None]:
-    parts = []
-    if f.job_success_score is not None:
-        parts.append(f.job_success_score / 100)
-    if f.rating_avg is not None:
-        parts.append(f.rating_avg / 5)
-    fit = sum(parts) / len(parts) if parts else NEUTRAL
-    badge_label = None
-    best_bonus = 0.0
-    for badge in f.badges:
-        known = BADGES.get(str(badge).lower().replace("_", " ").replace("-", " ").strip())
-        if known and known[0] > best_bonus:
-            best_bonus, badge_label = known
-    fit = min(1.0, fit + best_bonus)
-    if badge_label:
-        return fit, badge_label
-    if f.job_success_score is not None and f.job_success_score >= 90:
-        return fit, f"{f.job_success_score}% Job Success"
-    return fit, None
+    return ranking.reputation_fit(
+        job_success_score=f.job_success_score, rating_avg=f.rating_avg, badges=f.badges, is_new=f.is_new
+    )
 
 
 def _decay(days: float, half_life: float) -> float:
@@ -732,6 +716,8 @@ def load_freelancer_features(qs: QuerySet[FreelancerProfile], *, now: datetime) 
             "rating_avg",
             "reviews_count",
             "badges",
+            "total_jobs",
+            "published_at",
             "availability",
             "updated_at",
         )
@@ -753,6 +739,13 @@ def load_freelancer_features(qs: QuerySet[FreelancerProfile], *, now: datetime) 
                 if row["rating_avg"] is not None and row["reviews_count"]
                 else None,
                 badges=tuple(str(b) for b in (row["badges"] or []) if isinstance(b, str)),
+                is_new=ranking.is_new_profile(
+                    job_success_score=row["job_success_score"],
+                    reviews_count=row["reviews_count"],
+                    total_jobs=row["total_jobs"],
+                    published_at=row["published_at"],
+                    now=now,
+                ),
                 availability=row["availability"],
                 days_since_active=_days(now, row["updated_at"]),
                 dismissed_categories=dict(prefs["categories"]) if prefs else {},
@@ -1386,6 +1379,13 @@ def suggested_talent_for_job(*, job: Job, viewer: Any, limit: int = 5) -> list[T
             if profile.rating_avg is not None and profile.reviews_count
             else None,
             badges=tuple(str(b) for b in (profile.badges or []) if isinstance(b, str)),
+            is_new=ranking.is_new_profile(
+                job_success_score=profile.job_success_score,
+                reviews_count=profile.reviews_count,
+                total_jobs=profile.total_jobs,
+                published_at=profile.published_at,
+                now=now,
+            ),
             availability=profile.availability,
             days_since_active=_days(now, profile.updated_at),
         )

@@ -344,3 +344,225 @@ class MatchDismissal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.freelancer_id} dismissed {self.job_id}"
+
+
+# --- service catalog ("projects": packaged services bought in one click) -------------------------
+# Workflows live in jobs.catalog; money moves only through contracts.escrow (a service order
+# owns one fixed-price contract with one milestone).
+
+
+def new_service_public_id() -> str:
+    return "~05" + secrets.token_hex(8)
+
+
+class ServiceListing(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"  # being written; only the freelancer sees it
+        PENDING = "pending", "Pending review"  # submitted; staff review it before it is public
+        APPROVED = "approved", "Approved"  # public and buyable
+        REJECTED = "rejected", "Rejected"  # staff refused it (with a reason); editable, resubmittable
+        PAUSED = "paused", "Paused"  # hidden by the freelancer; resumable
+
+    TRANSITIONS: ClassVar[dict[str, set[str]]] = {
+        Status.DRAFT: {Status.PENDING},
+        Status.PENDING: {Status.APPROVED, Status.REJECTED},
+        Status.APPROVED: {Status.PAUSED, Status.PENDING},
+        Status.REJECTED: {Status.PENDING},
+        Status.PAUSED: {Status.APPROVED, Status.PENDING},
+    }
+
+    public_id = models.CharField(max_length=24, unique=True, default=new_service_public_id, editable=False)
+    freelancer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="service_listings"
+    )
+    title = models.CharField(max_length=120)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="service_listings")
+    subcategory = models.ForeignKey(
+        Subcategory, on_delete=models.PROTECT, null=True, blank=True, related_name="service_listings"
+    )
+    skills = models.ManyToManyField(Skill, blank=True, related_name="service_listings")
+    description = models.TextField(max_length=5000)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    rejection_reason = models.CharField(max_length=500, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    # Denormalised for browsing (written by jobs.catalog): the cheapest tier and its delivery.
+    min_price_cents = models.PositiveIntegerField(default=0)
+    min_delivery_days = models.PositiveSmallIntegerField(default=0)
+    orders_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes: ClassVar = [
+            models.Index(fields=["status", "category", "min_price_cents"], name="service_browse_idx"),
+            models.Index(fields=["freelancer", "status"], name="service_owner_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ServiceTier(models.Model):
+    class Name(models.TextChoices):
+        STARTER = "starter", "Starter"
+        STANDARD = "standard", "Standard"
+        ADVANCED = "advanced", "Advanced"
+
+    listing = models.ForeignKey(ServiceListing, on_delete=models.CASCADE, related_name="tiers")
+    name = models.CharField(max_length=10, choices=Name.choices)
+    price_cents = models.PositiveIntegerField()
+    delivery_days = models.PositiveSmallIntegerField()
+    revisions = models.PositiveSmallIntegerField(default=1)
+    included = models.TextField(max_length=1000)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["listing", "name"], name="service_tier_once"),
+            models.CheckConstraint(condition=Q(price_cents__gt=0), name="service_tier_price_positive"),
+            models.CheckConstraint(condition=Q(delivery_days__gt=0), name="service_tier_days_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.listing_id} {self.name}"
+
+
+class ServiceAddOn(models.Model):
+    class Kind(models.TextChoices):
+        FAST_DELIVERY = "fast_delivery", "Extra fast delivery"  # delivery in days_less fewer days
+        EXTRA_REVISION = "extra_revision", "Extra revision"  # one more revision
+
+    listing = models.ForeignKey(ServiceListing, on_delete=models.CASCADE, related_name="addons")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    price_cents = models.PositiveIntegerField()
+    days_less = models.PositiveSmallIntegerField(default=0)  # fast delivery only
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["listing", "kind"], name="service_addon_once"),
+            models.CheckConstraint(condition=Q(price_cents__gt=0), name="service_addon_price_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.listing_id} {self.kind}"
+
+
+class ServiceRequirement(models.Model):
+    """A question the buyer answers after paying; the delivery clock starts then."""
+
+    listing = models.ForeignKey(ServiceListing, on_delete=models.CASCADE, related_name="requirements")
+    question = models.CharField(max_length=300)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering: ClassVar = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.question
+
+
+class ServiceImage(models.Model):
+    """A public gallery image (re-encoded by marketplace.uploads.process_image)."""
+
+    listing = models.ForeignKey(ServiceListing, on_delete=models.CASCADE, related_name="images")
+    image = models.ImageField(upload_to="services/")
+    position = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.image.name or ""
+
+
+class ServiceOrder(models.Model):
+    class Status(models.TextChoices):
+        AWAITING_PAYMENT = "awaiting_payment", "Awaiting payment"  # contract made, milestone not funded yet
+        AWAITING_REQUIREMENTS = "awaiting_requirements", "Awaiting requirements"  # paid; buyer answers
+        IN_PROGRESS = "in_progress", "In progress"  # requirements in; the delivery clock runs
+        DELIVERED = "delivered", "Delivered"  # the freelancer submitted the milestone
+        REVISION_REQUESTED = "revision_requested", "Revision requested"  # the buyer asked for changes
+        COMPLETED = "completed", "Completed"  # milestone released (approved or auto-approved)
+        CANCELLED = "cancelled", "Cancelled"  # contract ended; any escrow refunded
+
+    TRANSITIONS: ClassVar[dict[str, set[str]]] = {
+        Status.AWAITING_PAYMENT: {Status.AWAITING_REQUIREMENTS, Status.CANCELLED},
+        Status.AWAITING_REQUIREMENTS: {Status.IN_PROGRESS, Status.CANCELLED},
+        Status.IN_PROGRESS: {Status.DELIVERED, Status.CANCELLED},
+        Status.DELIVERED: {Status.REVISION_REQUESTED, Status.COMPLETED},
+        Status.REVISION_REQUESTED: {Status.DELIVERED, Status.CANCELLED},
+        Status.COMPLETED: set(),
+        Status.CANCELLED: set(),
+    }
+
+    public_id = models.CharField(max_length=24, unique=True, default=new_service_public_id, editable=False)
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="service_orders"
+    )
+    listing = models.ForeignKey(ServiceListing, on_delete=models.PROTECT, related_name="orders")
+    tier = models.ForeignKey(ServiceTier, on_delete=models.PROTECT, related_name="+")
+    addons = models.ManyToManyField(ServiceAddOn, blank=True, related_name="+")
+    amount_cents = models.PositiveIntegerField()  # tier + add-ons (the client fee comes on top)
+    delivery_days = models.PositiveSmallIntegerField()  # tier minus fast delivery
+    revisions_allowed = models.PositiveSmallIntegerField()  # tier plus extra revisions
+    revisions_used = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.AWAITING_PAYMENT)
+    requirements_answers = models.JSONField(default=list, blank=True)  # [{"question", "answer"}]
+    contract = models.OneToOneField(
+        "contracts.Contract", on_delete=models.PROTECT, related_name="service_order"
+    )
+    paid_at = models.DateTimeField(null=True, blank=True)
+    requirements_due_at = models.DateTimeField(null=True, blank=True)  # paid_at + 48 h
+    requirements_submitted_at = models.DateTimeField(null=True, blank=True)
+    delivery_due_at = models.DateTimeField(null=True, blank=True)  # from the requirements
+    completed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes: ClassVar = [
+            models.Index(fields=["buyer", "-created_at"], name="service_order_buyer_idx"),
+            models.Index(fields=["status", "requirements_due_at"], name="service_order_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.public_id
+
+
+class ServiceOrderEvent(models.Model):
+    order = models.ForeignKey(ServiceOrder, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    from_status = models.CharField(max_length=24, blank=True)
+    to_status = models.CharField(max_length=24, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.from_status} -> {self.to_status}"
+
+
+class ServiceListingEvent(models.Model):
+    listing = models.ForeignKey(ServiceListing, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    from_status = models.CharField(max_length=10, blank=True)
+    to_status = models.CharField(max_length=10, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.listing_id}: {self.from_status} -> {self.to_status}"

@@ -289,6 +289,12 @@ class ClientStats:
     total_spent_cents: int
     rating: str | None  # "4.85", None without reviews
     reviews_count: int
+    avg_hourly_rate_paid_cents: int | None = None  # hourly contracts (reviews.reputation)
+
+    @property
+    def avg_hourly_rate_text(self) -> str:
+        rate = self.avg_hourly_rate_paid_cents
+        return f"{format_cents(rate)}/hr" if rate else ""
 
     @property
     def hire_rate_text(self) -> str:
@@ -324,6 +330,7 @@ def client_stats(*, client: User) -> ClientStats:
         total_spent_cents=profile.total_spent_cents,
         rating=f"{profile.rating_avg:.2f}" if has_reviews else None,
         reviews_count=profile.reviews_count if has_reviews else 0,
+        avg_hourly_rate_paid_cents=profile.avg_hourly_rate_paid_cents,
     )
 
 

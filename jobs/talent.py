@@ -8,9 +8,11 @@ Ranking, "best match" (the default sort):
 1. keyword relevance: per keyword, 3 points when it is in the title, 2 when it is (part
    of) a skill's name, 1 when it is in the overview;
 2. reputation, ``quality`` = rating in hundredths of a star (0..500) + 5 x Job Success
-   Score (0..500). A profile without reviews counts as rated 4.00 and one without a Job
-   Success Score as 80%: new profiles land in the middle, above freelancers with a worse
-   record and below those with a better one, instead of at the bottom;
+   Score (0..500) + points for the best badge, recent activity and a new profile (the
+   weights and the formula: ``jobs.ranking``). A profile without reviews counts as rated
+   4.00 and one without a Job Success Score as 80%: new profiles land in the middle, above
+   freelancers with a worse record and below those with a better one, instead of at the
+   bottom;
 3. total earnings, then the most recently published, then the id (a total order, so
    that keyset pagination never skips or repeats a profile).
 
@@ -43,7 +45,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import Combinable
-from django.db.models.functions import Cast, Coalesce, Round
+from django.db.models.functions import Cast, Coalesce
 from django.http import Http404
 from django.utils import timezone
 from django_countries import countries
@@ -63,6 +65,7 @@ from accounts.models import (
 from accounts.selectors import freelancer_visible_q
 from marketplace.errors import ApplicationError, NotFoundError
 
+from . import ranking
 from .models import Invitation, Job
 
 Viewer = User | AnonymousUser | None
@@ -72,9 +75,10 @@ MAX_FILTER_SKILLS = 20
 PAGE_SIZE = 20
 TOP_SKILLS = 6
 
-# Reputation assumed for a profile without reviews or without a Job Success Score yet.
-NEUTRAL_RATING_HUNDREDTHS = 400  # 4.00 stars
-NEUTRAL_JSS = 80  # percent
+# Reputation assumed for a profile without reviews or without a Job Success Score yet
+# (the ranking weights live in jobs.ranking).
+NEUTRAL_RATING_HUNDREDTHS = ranking.NEUTRAL_RATING_HUNDREDTHS  # 4.00 stars
+NEUTRAL_JSS = ranking.NEUTRAL_JSS  # percent
 
 # Proficiency levels from the lowest; "at least fluent" means fluent or native.
 PROFICIENCY_ORDER = [
@@ -365,10 +369,8 @@ def _with_card_data(qs: QuerySet[FreelancerProfile]) -> QuerySet[FreelancerProfi
 def _ordered(qs: QuerySet[FreelancerProfile], sort: str) -> QuerySet[FreelancerProfile]:
     if "relevance" not in qs.query.annotations:
         qs = qs.annotate(relevance=Value(0, output_field=IntegerField()))
-    rating_hundredths = Cast(Round(F("rating_avg") * 100), IntegerField())
     qs = qs.annotate(
-        quality=Coalesce(rating_hundredths, Value(NEUTRAL_RATING_HUNDREDTHS), output_field=IntegerField())
-        + Coalesce(F("job_success_score"), Value(NEUTRAL_JSS), output_field=IntegerField()) * 5,
+        quality=ranking.quality_expression(timezone.now()),  # the weights: jobs.ranking
         # profiles without a rate (not publishable today) go last either way
         rate_key=Coalesce(
             F("hourly_rate_cents"),

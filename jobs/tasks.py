@@ -90,3 +90,12 @@ def send_saved_search_alerts() -> int:
     from .alerts import saved_search_alerts_send
 
     return saved_search_alerts_send()
+
+
+@shared_task(name="jobs.sweep_service_orders")
+def sweep_service_orders() -> dict[str, int]:
+    """Every 10 minutes: catalog orders catch up with their milestones (auto-approval, late
+    settlements) and those without requirements 48 h after payment are cancelled and refunded."""
+    from . import catalog
+
+    return catalog.orders_sweep()

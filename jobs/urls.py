@@ -1,6 +1,12 @@
-from .views import matches, posting, search, talent
+from .views import catalog, matches, posting, search, talent
 
 app_name = "jobs"
 
 # Order matters: fixed paths (search, feed, mine, new...) come before /jobs/<public_id>/.
-urlpatterns = [*search.urlpatterns, *matches.urlpatterns, *talent.urlpatterns, *posting.urlpatterns]
+urlpatterns = [
+    *catalog.urlpatterns,
+    *search.urlpatterns,
+    *matches.urlpatterns,
+    *talent.urlpatterns,
+    *posting.urlpatterns,
+]

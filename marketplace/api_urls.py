@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("messaging.api.urls")),
     path("", include("payments.api.urls")),
     path("", include("contracts.api.urls")),
+    path("", include("reviews.api.urls")),
 ]

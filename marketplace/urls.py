@@ -28,6 +28,7 @@ urlpatterns = [
     path("", include("messaging.urls")),
     path("", include("payments.urls")),
     path("", include("contracts.urls")),
+    path("", include("reviews.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
 ]

@@ -253,11 +253,43 @@ class ChargeAdmin(StatusEventsMixin, ReadOnlyAdmin):
     search_fields = ("reference", "escrow_reference", "idempotency_key", "gateway_payment_id", "payer__email")
     list_select_related = ("payer",)
     readonly_fields = (*[f.name for f in Charge._meta.fields], "history")
-    actions = ["retry_reserved"]
+    actions = ["retry_reserved", "refund_in_full"]
 
     @admin.display(description="Amount", ordering="amount_cents")
     def amount(self, obj: Charge) -> str:
         return f"{_money(obj.amount_cents)} + {_money(obj.client_fee_cents)}"
+
+    @admin.action(description="Refund selected sales (e.g. Connects) in full to the card")
+    def refund_in_full(self, request: HttpRequest, queryset: QuerySet[Charge]) -> None:
+        """Only purposes sold outright (``refunds_from_revenue``): money held in escrow for
+        a contract is refunded through the contract (milestone refund, dispute), which keeps
+        the milestone's state with the money."""
+        from . import registry
+
+        for charge in queryset.order_by("pk"):
+            if not registry.handlers_for(charge.purpose).refunds_from_revenue:
+                self.message_user(
+                    request,
+                    f"Payment #{charge.pk} ({charge.purpose}) is held for a contract: refund it there.",
+                    messages.WARNING,
+                )
+                continue
+            try:
+                refund = services.refund_create(
+                    actor=request.user,  # type: ignore[arg-type]
+                    charge_id=charge.pk,
+                    idempotency_key=f"staff-refund:{charge.pk}:{charge.refunds.count()}",
+                    reason=f"Refunded by staff ({request.user})",
+                )
+            except ApplicationError as error:
+                self.message_user(request, f"Payment #{charge.pk}: {error.message}", messages.ERROR)
+                continue
+            level = messages.SUCCESS if refund.status != Refund.Status.FAILED else messages.ERROR
+            self.message_user(
+                request,
+                f"Payment #{charge.pk}: refund of {_money(refund.total_cents)} {refund.get_status_display().lower()}.",
+                level,
+            )
 
     @admin.display(description="Handler error", boolean=True)
     def handler_error_flag(self, obj: Charge) -> bool:

@@ -386,7 +386,8 @@ class Refund(models.Model):
 
     TRANSITIONS: ClassVar[dict[str, set[str]]] = {
         Status.RESERVED: {Status.SUCCEEDED, Status.FAILED},
-        Status.SUCCEEDED: set(),
+        # A card's bank can fail a refund after the provider reported it succeeded.
+        Status.SUCCEEDED: {Status.FAILED},
         Status.FAILED: set(),
     }
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import F, QuerySet, Sum
+from django.db.models import Exists, F, OuterRef, QuerySet, Sum
 from django.utils import timezone
 
 from .models import (
@@ -152,6 +153,27 @@ def charge_for_reference(purpose: str, reference: str) -> Charge | None:
         .select_related("payment_method")
         .first()
     )
+
+
+def escrow_releases(references: Iterable[str]) -> list[tuple[str, int, datetime]]:
+    """Money released from escrow to a payee, for the app that owns the escrow references
+    ("contract:17"): one ``(reference, gross cents, when)`` per journal entry, e.g. for
+    earnings and spend figures. A release is an entry that takes money out of the escrow
+    account into a freelancer's pending balance; a reversed release counts negative;
+    refunds to the payer touch no freelancer balance and are left out. One query."""
+    refs = sorted(set(references))
+    if not refs:
+        return []
+    to_payee = Posting.objects.filter(
+        entry_id=OuterRef("entry_id"), account__kind=AccountKind.FREELANCER_PENDING
+    )
+    rows = (
+        Posting.objects.filter(account__kind=AccountKind.ESCROW, account__reference__in=refs)
+        .filter(Exists(to_payee))
+        .order_by("created_at", "pk")
+        .values_list("account__reference", "amount_cents", "created_at")
+    )
+    return [(reference, -int(amount), at) for reference, amount, at in rows]
 
 
 # --- invoices ----------------------------------------------------------------------------------

@@ -651,9 +651,17 @@ def release_matured_holds(*, now: datetime | None = None) -> int:
 
 
 def _refund_reserve(
-    *, actor: User | None, charge: Charge | None, amount_cents: int | None, reason: str, key: str
+    *,
+    actor: User | None,
+    charge: Charge | None,
+    amount_cents: int | None,
+    reason: str,
+    key: str,
+    durable: bool = True,
 ) -> Refund:
-    with transaction.atomic(durable=True):
+    """Write the refund row and move its money to refunds in transit. Durable (its own
+    transaction) unless no gateway call follows (a refund the provider already made)."""
+    with transaction.atomic(durable=durable):
         existing = Refund.objects.select_for_update().filter(idempotency_key=key).first()
         if existing is not None:
             if (charge is not None and existing.charge_id != charge.pk) or (
@@ -692,12 +700,19 @@ def _refund_reserve(
             idempotency_key=key,
             requested_by=actor,
         )
-        lines = [
-            Line(ledger.escrow_account(charge.escrow_reference), -amount),
-            Line(ledger.platform_account(AccountKind.REFUNDS_IN_TRANSIT), amount + fee),
-        ]
-        if fee:
-            lines.append(Line(ledger.platform_account(AccountKind.PLATFORM_FEES), -fee))
+        if registry.handlers_for(charge.purpose).refunds_from_revenue:
+            # Sold outright (the charge became platform revenue on success): refund from it.
+            lines = [
+                Line(ledger.platform_account(AccountKind.PLATFORM_FEES), -(amount + fee)),
+                Line(ledger.platform_account(AccountKind.REFUNDS_IN_TRANSIT), amount + fee),
+            ]
+        else:
+            lines = [
+                Line(ledger.escrow_account(charge.escrow_reference), -amount),
+                Line(ledger.platform_account(AccountKind.REFUNDS_IN_TRANSIT), amount + fee),
+            ]
+            if fee:
+                lines.append(Line(ledger.platform_account(AccountKind.PLATFORM_FEES), -fee))
         ledger.post_entry(
             key=f"{key}:reserved",
             memo=f"Refund {format_cents(amount)} + fee {format_cents(fee)} of {charge.reference}",
@@ -742,6 +757,40 @@ def refund_create(
     return _refund_send(refund)
 
 
+def refund_record_external(*, charge_id: int, gateway_refund_id: str, total_cents: int) -> Refund:
+    """A refund made at the provider directly (Stripe's Dashboard), learnt from its webhook:
+    recorded like one of ours (reserved: escrow, or revenue, to refunds in transit) under the
+    key ``provider-refund:<id>`` (a repeated event records it once); the caller settles it
+    with the provider's status. ``total_cents`` is what the card gets back, the client fee's
+    share included. May join the caller's transaction (the webhook's): no gateway call."""
+    key = clean_reference(f"provider-refund:{gateway_refund_id}", field="gateway_refund_id")
+    existing = Refund.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    charge = Charge.objects.filter(pk=charge_id).first()
+    if charge is None:
+        raise NotFoundError("No such payment.")
+    total = clean_amount(total_cents)
+    refunded = charge.refunds.exclude(status=Refund.Status.FAILED).aggregate(
+        amount=Sum("amount_cents"), fee=Sum("fee_cents")
+    )
+    left = charge.total_cents - (refunded["amount"] or 0) - (refunded["fee"] or 0)
+    # all that is left, or the share of the amount in what the card got back
+    amount = None if total >= left else max(1, total * charge.amount_cents // charge.total_cents)
+    refund = _refund_reserve(
+        actor=None,
+        charge=charge,
+        amount_cents=amount,
+        reason="Refunded at the provider",
+        key=key,
+        durable=False,
+    )
+    if not refund.gateway_refund_id:
+        Refund.objects.filter(pk=refund.pk, gateway_refund_id="").update(gateway_refund_id=gateway_refund_id)
+        refund.gateway_refund_id = gateway_refund_id
+    return refund
+
+
 def refund_retry(*, refund_id: int) -> Refund:
     refund = Refund.objects.filter(pk=refund_id).first()
     if refund is None:
@@ -777,14 +826,22 @@ def _refund_send(refund: Refund) -> Refund:
 
 @transaction.atomic
 def refund_settle(*, refund_id: int, result: RefundResult) -> Refund:
-    """Record the gateway's answer: refunds in transit -> gateway clearing, or back to
-    escrow when refused. Idempotent."""
+    """Record the gateway's answer (from the call or a webhook): refunds in transit ->
+    gateway clearing, or back to escrow when refused. Idempotent.
+
+    A refund that fails after it was reported succeeded (the card's bank returned it) is
+    reversed: both of its ledger entries get a reversing entry, so the money is back in
+    the escrow (or revenue) it came from; then the purpose's ``on_refund_failed`` runs, as
+    for any refund that settles as failed. A success reported for a failed refund is
+    ignored (a failed refund is final)."""
     refund = Refund.objects.select_for_update().select_related("charge").filter(pk=refund_id).first()
     if refund is None:
         raise NotFoundError("No such refund.")
     if result.refund_id and not refund.gateway_refund_id:
         refund.gateway_refund_id = result.refund_id
         refund.save(update_fields=["gateway_refund_id", "updated_at"])
+    if refund.status == Refund.Status.SUCCEEDED and result.status == "failed":
+        return _refund_fail_after_success(refund, result)
     if refund.status != Refund.Status.RESERVED or result.status == "pending":
         return refund
     charge = refund.charge
@@ -815,6 +872,41 @@ def refund_settle(*, refund_id: int, result: RefundResult) -> Refund:
         refund.failure_message = (result.failure_message or "The refund failed.")[:300]
         refund.settled_at = timezone.now()
         refund.save(update_fields=["status", "failure_message", "settled_at", "updated_at"])
+        _run_handler(refund, registry.handlers_for(charge.purpose).on_refund_failed, "on_refund_failed")
+    return refund
+
+
+def _refund_fail_after_success(refund: Refund, result: RefundResult) -> Refund:
+    """succeeded -> failed (refund locked by the caller): reverse the settlement (the money
+    is at the provider again), then the reservation (back to escrow or revenue)."""
+    charge = refund.charge
+    settled = JournalEntry.objects.get(idempotency_key=f"{refund.idempotency_key}:settled")
+    ledger.reverse_entry(
+        entry=settled,
+        key=f"{refund.idempotency_key}:settled:reversed",
+        memo=f"Refund of {charge.reference} failed at the bank: returned by the provider",
+    )
+    reserved = JournalEntry.objects.get(idempotency_key=f"{refund.idempotency_key}:reserved")
+    ledger.reverse_entry(
+        entry=reserved,
+        key=f"{refund.idempotency_key}:failed",
+        memo=f"Refund of {charge.reference} failed at the bank: back to escrow",
+    )
+    message = (result.failure_message or "The refund failed at the card's bank.")[:300]
+    _transition(refund, Refund.Status.FAILED, record=StatusEvent.Record.REFUND, note=message)
+    refund.failure_message = message
+    refund.settled_at = timezone.now()
+    refund.save(update_fields=["status", "failure_message", "settled_at", "updated_at"])
+    log.warning("refund %s of %s failed after it succeeded: %s", refund.pk, charge.reference, message)
+    handler = registry.handlers_for(charge.purpose).on_refund_failed
+    _run_handler(refund, handler, "on_refund_failed")
+    if handler is None:  # otherwise the purpose's handler tells the parties in its own words
+        _notify_on_commit(
+            charge.payer,
+            f"The refund of {format_cents(refund.total_cents)} to your card failed at your bank "
+            f"({message}). The money was not returned to you; it is held again until the refund "
+            "is sent anew.",
+        )
     return refund
 
 

@@ -24,8 +24,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from . import services
-from .gateways.base import ChargeResult, PayoutResult
-from .models import Charge, Payout, PayoutMethod, Transfer, WebhookEvent
+from .gateways.base import ChargeResult, PayoutResult, RefundResult
+from .models import Charge, Payout, PayoutMethod, Refund, Transfer, WebhookEvent
 
 log = logging.getLogger(__name__)
 
@@ -234,7 +234,72 @@ def _transfer_reversed(event: WebhookEvent) -> str:
     return f"transfer {transfer.pk} reversed; payout {payout.pk} {payout.status}"
 
 
+def _refund_for(obj: dict[str, Any]) -> Refund | None:
+    key = (obj.get("metadata") or {}).get("refund_key")
+    if key:
+        found = Refund.objects.filter(idempotency_key=str(key)).first()
+        if found is not None:
+            return found
+    refund_id = str(obj.get("id", ""))
+    if not refund_id:
+        return None
+    return Refund.objects.filter(charge__gateway="stripe", gateway_refund_id=refund_id).first()
+
+
+def _external_refund(obj: dict[str, Any]) -> Refund | None:
+    """A refund made at Stripe directly (the Dashboard) of one of our charges: recorded
+    (reserved) here, then settled like ours. None when the charge is not ours."""
+    payment_id = str(obj.get("payment_intent") or "")
+    charge = (
+        Charge.objects.filter(gateway="stripe", gateway_payment_id=payment_id, status=Charge.Status.SUCCEEDED)
+        .order_by("-pk")
+        .first()
+        if payment_id
+        else None
+    )
+    if charge is None or not obj.get("id") or not str(obj.get("amount") or "").isdigit():
+        return None
+    return services.refund_record_external(
+        charge_id=charge.pk, gateway_refund_id=str(obj["id"]), total_cents=int(obj["amount"])
+    )
+
+
+def _refund_updated(event: WebhookEvent) -> str:
+    """``refund.created``, ``charge.refund.updated``, ``refund.updated`` and
+    ``refund.failed``: a refund that was pending settles, or one fails late (even after it
+    was reported succeeded); a refund made in Stripe's Dashboard is recorded first. The refund's
+    status in the event is the provider's current one; a failed refund is final, so events
+    arriving out of order end in the same state."""
+    obj = _object(event)
+    if obj.get("object") not in (None, "refund"):
+        return "ignored: not a refund"
+    refund = _refund_for(obj)
+    if refund is None:
+        refund = _external_refund(obj)
+    if refund is None:
+        return "ignored: no refund for this provider refund"
+    status = "failed" if event.type == "refund.failed" else str(obj.get("status") or "")
+    refund_id = str(obj.get("id", ""))
+    if status == "succeeded":
+        result = RefundResult(status="succeeded", refund_id=refund_id)
+    elif status in ("failed", "canceled"):
+        reason = str(obj.get("failure_reason") or "").replace("_", " ")
+        message = f"The card's bank refused the refund ({reason})." if reason else "The refund failed."
+        result = RefundResult(status="failed", refund_id=refund_id, failure_message=message)
+    else:
+        result = RefundResult(status="pending", refund_id=refund_id)
+    before = refund.status
+    refund = services.refund_settle(refund_id=refund.pk, result=result)
+    if before == refund.status:
+        return f"refund {refund.pk} {refund.status} (provider: {status or 'unknown'})"
+    return f"refund {refund.pk} {before} -> {refund.status}"
+
+
 HANDLERS: dict[str, Callable[[WebhookEvent], str]] = {
+    "refund.created": _refund_updated,
+    "charge.refund.updated": _refund_updated,
+    "refund.updated": _refund_updated,
+    "refund.failed": _refund_updated,
     "payment_intent.succeeded": _payment_intent_succeeded,
     "payment_intent.payment_failed": _payment_intent_failed,
     "account.updated": _account_updated,

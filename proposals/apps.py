@@ -17,7 +17,19 @@ class ProposalsConfig(AppConfig):
 
         from payments import registry
 
-        from .services import CONNECTS_PURCHASE_PURPOSE, connects_purchase_succeeded
+        from .services import (
+            CONNECTS_PURCHASE_PURPOSE,
+            connects_purchase_refund_failed,
+            connects_purchase_refunded,
+            connects_purchase_succeeded,
+        )
 
-        # payments runs it inside the settlement of a Connects charge (payments imports no proposals)
-        registry.register(CONNECTS_PURCHASE_PURPOSE, on_succeeded=connects_purchase_succeeded)
+        # payments runs them inside the settlement of a Connects charge or refund (payments
+        # imports no proposals); the charge becomes revenue at once, so refunds come from it
+        registry.register(
+            CONNECTS_PURCHASE_PURPOSE,
+            on_succeeded=connects_purchase_succeeded,
+            on_refunded=connects_purchase_refunded,
+            on_refund_failed=connects_purchase_refund_failed,
+            refunds_from_revenue=True,
+        )

@@ -31,6 +31,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -47,7 +48,7 @@ from messaging.models import NotificationKind
 from payments import ledger
 from payments import services as payments
 from payments.ledger import Line
-from payments.models import AccountKind, Charge
+from payments.models import AccountKind, Charge, Refund
 
 from .models import (
     ConnectsTransaction,
@@ -740,6 +741,85 @@ def connects_purchase_succeeded(charge: Charge) -> None:
             NotificationKind.PAYMENT,
             f"You bought {quantity} Connects for {format_cents(charge.amount_cents)}; "
             f"your balance is {row.balance_after}.",
+            reverse("proposals:connects"),
+        )
+
+
+def _connects_refunded(refund: Refund) -> int:
+    """How many of the pack ``refund`` pays back: the pack in proportion to the money
+    refunded so far (succeeded refunds, this one included), less what earlier refunds
+    covered, so partial refunds add up to the whole pack."""
+    charge = refund.charge
+    quantity = _purchased_quantity(charge)
+    total = charge.refunds.filter(status=Refund.Status.SUCCEEDED).aggregate(n=Sum("amount_cents"))["n"] or 0
+    before = max(0, total - refund.amount_cents)
+    covered = quantity * before // charge.amount_cents
+    now = quantity if total >= charge.amount_cents else quantity * total // charge.amount_cents
+    return max(0, now - covered)
+
+
+def connects_purchase_refunded(refund: Refund) -> None:
+    """``payments`` handler of a refunded Connects charge (a staff refund, or one the provider
+    confirmed by webhook; registered in apps.py). Runs inside the refund's settlement: takes
+    back the Connects it pays for, as many as the wallet still holds (a wallet never goes
+    below zero); those already spent are the shortfall, written in the transaction's note
+    and logged. Once per refund (the transaction's key)."""
+    charge = refund.charge
+    due = _connects_refunded(refund)
+    if due <= 0:
+        return
+    wallet = _wallet_for_update(charge.payer_id, first_grant=False)
+    taken = min(due, wallet.balance)
+    short = due - taken
+    if short:
+        log.warning(
+            "Connects purchase %s refunded: %s of %s Connects already spent (user_id=%s)",
+            charge.pk,
+            short,
+            due,
+            charge.payer_id,
+        )
+    if taken:
+        note = f"Payment #{charge.pk} refunded ({format_cents(refund.amount_cents)}): {taken} Connects taken back"
+        if short:
+            note += f"; {short} of the {due} were already spent"
+        row = _record(
+            wallet,
+            kind=ConnectsTransaction.Kind.PURCHASE,
+            amount=-taken,
+            key=f"purchase-refund:{refund.pk}",
+            note=note,
+            actor=refund.requested_by,
+        )
+        if row is None:
+            return
+    text = f"{format_cents(refund.amount_cents)} of your Connects purchase was refunded to your card; "
+    text += f"{taken} Connects were taken back" if taken else "no Connects were left to take back"
+    if short and taken:
+        text += f" ({short} were already spent)"
+    _on_commit_notify(charge.payer, NotificationKind.PAYMENT, text + ".", reverse("proposals:connects"))
+
+
+def connects_purchase_refund_failed(refund: Refund) -> None:
+    """``payments`` handler: a Connects refund failed (possibly after it succeeded and the
+    Connects were taken back): the buyer paid after all, so they get back what was taken."""
+    taken_row = ConnectsTransaction.objects.filter(idempotency_key=f"purchase-refund:{refund.pk}").first()
+    if taken_row is None:
+        return
+    wallet = _wallet_for_update(refund.charge.payer_id, first_grant=False)
+    row = _record(
+        wallet,
+        kind=ConnectsTransaction.Kind.PURCHASE,
+        amount=-taken_row.amount,
+        key=f"purchase-refund-failed:{refund.pk}",
+        note=f"The refund of payment #{refund.charge_id} failed: {-taken_row.amount} Connects given back",
+    )
+    if row is not None:
+        _on_commit_notify(
+            refund.charge.payer,
+            NotificationKind.PAYMENT,
+            f"The refund of your Connects purchase failed ({refund.failure_message}); "
+            f"the {-taken_row.amount} Connects taken back are in your balance again.",
             reverse("proposals:connects"),
         )
 

@@ -72,3 +72,15 @@ requires_postgres = pytest.mark.skipif(
     reason="needs PostgreSQL (set DATABASE_URL)",
 )
 requires_redis = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (set REDIS_URL)")
+
+
+@pytest.fixture(autouse=True)
+def _celery_join_flag():
+    """Eager tasks run from several threads at once (the concurrency tests) race on Celery's
+    process-wide "a task is running" flag: each saves and restores it, so the last one out
+    can leave it set, and a later ``result.get()`` in the same process is then refused as a
+    join inside a task. Reset it after every test (workers never run eager tasks in threads)."""
+    yield
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)

@@ -85,6 +85,7 @@ def _render_milestone(
         "refund_request_form": forms.get("refund_request_form") or RefundRequestForm(),
         "escrowed": milestone.status in escrow.ESCROWED and not contract.is_ended,
         "can_refund": milestone.status in escrow.ESCROWED and milestone.escrow_cents > 0,
+        "receipt": escrow.milestone_receipt(milestone, role),
     }
     return render(request, "contracts/milestone_detail.html", context, status=status)
 

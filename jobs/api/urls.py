@@ -1,3 +1,9 @@
-from . import matches, posting, search, talent
+from . import catalog, matches, posting, search, talent
 
-urlpatterns = [*search.urlpatterns, *matches.urlpatterns, *talent.urlpatterns, *posting.urlpatterns]
+urlpatterns = [
+    *catalog.urlpatterns,
+    *search.urlpatterns,
+    *matches.urlpatterns,
+    *talent.urlpatterns,
+    *posting.urlpatterns,
+]

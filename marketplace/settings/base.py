@@ -164,10 +164,41 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "payments.purge_idempotency_records",
         "schedule": crontab(hour=4, minute=30),
     },
+    # service catalog orders: follow their milestones, cancel and refund after 48 h without requirements
+    "jobs-sweep-service-orders": {"task": "jobs.sweep_service_orders", "schedule": crontab(minute="*/10")},
     # fixed-price escrow: reminders at 7 and 12 days, approval at AUTO_APPROVE_DAYS
     "contracts-auto-approve-milestones": {
         "task": "contracts.auto_approve_milestones",
         "schedule": crontab(minute=25),
+    },
+    # hourly billing: close and charge finished weeks (daily: Monday's run bills the week
+    # just ended, the others catch up), retry failed payments daily, release weeks whose
+    # review period (Friday 23:59:59 UTC of the following week) has passed
+    "contracts-close-timesheets": {
+        "task": "contracts.close_timesheets",
+        "schedule": crontab(hour=0, minute=30),
+    },
+    "contracts-retry-timesheet-payments": {
+        "task": "contracts.retry_timesheet_payments",
+        "schedule": crontab(hour=12, minute=10),
+    },
+    "contracts-release-timesheets": {"task": "contracts.release_timesheets", "schedule": crontab(minute=40)},
+    # disputes: an unanswered dispute past its response date is resolved for the opener
+    "contracts-resolve-overdue-disputes": {
+        "task": "contracts.resolve_overdue_disputes",
+        "schedule": crontab(minute=35),
+    },
+    # reviews: ask both sides for feedback when a contract ends; reveal when the window closes
+    "reviews-feedback-requests": {
+        "task": "reviews.send_feedback_requests",
+        "schedule": crontab(minute="*/15"),
+    },
+    "reviews-reveal-due": {"task": "reviews.reveal_due_reviews", "schedule": crontab(minute="*/15")},
+    # reviews: Job Success Scores (a snapshot a day), badges and client stats; before the
+    # nightly matching refresh, which ranks by them
+    "reviews-refresh-reputation": {
+        "task": "reviews.refresh_reputation",
+        "schedule": crontab(hour=2, minute=30),
     },
 }
 
@@ -342,6 +373,11 @@ SECURITY_HOLD_DAYS = env.int("SECURITY_HOLD_DAYS", default=5)
 # with reminders to the client on the days listed.
 AUTO_APPROVE_DAYS = env.int("AUTO_APPROVE_DAYS", default=14)
 AUTO_APPROVE_REMINDER_DAYS = (7, 12)
+# Hourly: a week whose payment still fails this many days after it was billed pauses the contract.
+HOURLY_PAYMENT_GRACE_DAYS = env.int("HOURLY_PAYMENT_GRACE_DAYS", default=3)
+# reviews: days after a contract ends to leave feedback; days after the reveal to reply
+REVIEW_WINDOW_DAYS = env.int("REVIEW_WINDOW_DAYS", default=14)
+REVIEW_REPLY_DAYS = env.int("REVIEW_REPLY_DAYS", default=28)
 PAYOUT_MIN_CENTS = env.int("PAYOUT_MIN_CENTS", default=1000)
 # A new payout method receives nothing for this long (a stolen session cannot cash out).
 NEW_PAYOUT_METHOD_DELAY_DAYS = env.int("NEW_PAYOUT_METHOD_DELAY_DAYS", default=3)

@@ -13,7 +13,7 @@ from accounts.models import (
     User,
 )
 from accounts.selectors import profile_completeness
-from jobs.models import Job
+from jobs.models import Job, ServiceListing, ServiceListingEvent
 from messaging.models import Attachment, Conversation, Message
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +70,8 @@ def test_seed_demo_is_deterministic_for_a_seed(django_db_blocker):
     first = sorted(
         FreelancerProfile.objects.values_list("user__email", "title", "hourly_rate_cents", "country")
     )
-    for model in (Attachment, Message, Conversation):  # chat rows protect their authors
+    # chat rows and catalog services protect their authors
+    for model in (Attachment, Message, Conversation, ServiceListingEvent, ServiceListing):
         model.objects.all().delete()
     User.objects.filter(email__endswith="@demo.marketplace.local").delete()
     _run(freelancers=3, clients=1, seed=7, jobs=0)

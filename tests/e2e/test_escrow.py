@@ -2,7 +2,8 @@
 Billing and funds a milestone, the freelancer submits the work, the client approves; after
 the security hold (the clock moved forward with time-machine: the live server runs in a
 thread of this process, so it sees the same clock) the freelancer withdraws on the Balance
-page. Both see the money timeline on the milestone page."""
+page. Both see the money timeline on the milestone page and open their receipt from it:
+the client the invoice of the payment, the freelancer the earnings receipt of the release."""
 
 from __future__ import annotations
 
@@ -76,6 +77,7 @@ def test_fund_submit_approve_and_withdraw(journey, settings):
     f.page.wait_for_load_state()
     assert "Work submitted" in f.page.content()
     assert "Auto-release unless approved" in f.page.get_by_test_id("money-timeline").inner_text()
+    assert f.page.get_by_test_id("invoice-link").count() == 0  # nothing released to them yet
     f.shot("submitted")
 
     # --- the client approves
@@ -91,6 +93,34 @@ def test_fund_submit_approve_and_withdraw(journey, settings):
     available_step = c.page.get_by_test_id("money-timeline").locator("li").last
     assert available_step.get_attribute("data-done") == "false"  # still in the security hold
     assert ledger.balance(AccountKind.FREELANCER_PENDING, owner=hire.freelancer) == 45_000
+
+    # --- both open the receipt of the money from the milestone page: the client the
+    # invoice of the payment ($500 + the 5% fee), the freelancer the earnings receipt of
+    # the release ($500 less the 10% service fee); each numbered, each their own
+    c.page.get_by_test_id("invoice-link").click()
+    c.page.wait_for_url("**/payments/invoices/*/")
+    client_invoice = c.page.get_by_test_id("invoice").inner_text()
+    assert "Payment receipt" in client_invoice and contract.title in client_invoice
+    assert c.page.get_by_test_id("invoice-total").inner_text() == "$525.00"
+    client_number = c.page.get_by_test_id("invoice-number").inner_text()
+    c.shot("client-invoice")
+    f.page.goto(f"/contracts/{contract.pk}/milestones/{milestone.pk}/")
+    timeline = f.page.get_by_test_id("money-timeline").inner_text()
+    assert "Funded $500.00 on" in timeline and "Released on" in timeline
+    f.page.get_by_test_id("invoice-link").click()
+    f.page.wait_for_url("**/payments/invoices/*/")
+    assert "Earnings receipt" in f.page.get_by_test_id("invoice").inner_text()
+    assert f.page.get_by_test_id("invoice-total").inner_text() == "$450.00"
+    freelancer_number = f.page.get_by_test_id("invoice-number").inner_text()
+    assert freelancer_number != client_number
+    f.shot("freelancer-receipt")
+    f.page.goto("/payments/invoices/")
+    assert freelancer_number in f.page.content() and client_number not in f.page.content()
+    # opening the receipt again shows the same invoice (issued once)
+    c.page.goto(f"/contracts/{contract.pk}/milestones/{milestone.pk}/")
+    c.page.get_by_test_id("invoice-link").click()
+    c.page.wait_for_url("**/payments/invoices/*/")
+    assert c.page.get_by_test_id("invoice-number").inner_text() == client_number
 
     # --- after the security hold, the freelancer withdraws
     method = payment_services.payout_method_add_bank_account(

@@ -16,8 +16,12 @@ Test cards: ``4242424242424242`` / ``pm_card_visa`` succeed; ``4000000000000002`
 ``pm_card_chargeDeclinedInsufficientFunds`` decline for insufficient funds.
 
 Faults for the next matching request (``fail_next``): ``"timeout"`` (the effect happens,
-the answer comes too late for the client), ``"error_500"`` (no effect, HTTP 500) and
-``"lost"`` (the effect happens, the connection is dropped before any answer).
+the answer comes too late for the client), ``"error_500"`` (no effect, HTTP 500),
+``"lost"`` (the effect happens, the connection is dropped before any answer) and
+``"hang"`` (the request is logged on arrival and held ``delay`` seconds, or until
+``release_held()``, before it reaches the API: the effect happens after the hold, even
+when the client has gone meanwhile; like Stripe, another POST with the same key meanwhile
+gets a 409 ``idempotency_key_in_use``).
 
 Events that Stripe would send are collected in ``events``; ``make_event``, ``sign`` and
 ``send_webhook`` build and deliver correctly signed webhooks
@@ -53,12 +57,17 @@ CARDS = {
     "5555555555554444": ("ok", "mastercard"),
     "4000000000000002": ("declined", "visa"),
     "4000000000009995": ("insufficient", "visa"),
+    # charges succeed; a refund starts pending / succeeded and fails later (``settle_refund``)
+    "4000000000007726": ("refund_pending", "visa"),
+    "4000000000005126": ("refund_fail", "visa"),
 }
 TOKENS = {
     "pm_card_visa": "4242424242424242",
     "pm_card_mastercard": "5555555555554444",
     "pm_card_chargeDeclined": "4000000000000002",
     "pm_card_chargeDeclinedInsufficientFunds": "4000000000009995",
+    "pm_card_pendingRefund": "4000000000007726",
+    "pm_card_refundFail": "4000000000005126",
 }
 DECLINES = {
     "declined": ("generic_decline", "Your card was declined."),
@@ -141,9 +150,10 @@ def _int(params: dict[str, Any], name: str, *, required: bool = True) -> int | N
 
 @dataclass
 class Fault:
-    kind: str  # timeout | error_500 | lost
+    kind: str  # timeout | error_500 | lost | hang
     path: str | None = None
     delay: float = 4.0
+    released: threading.Event = field(default_factory=threading.Event)  # ends a "hang" early
 
 
 @dataclass
@@ -191,6 +201,8 @@ class FakeStripe:
         self.events: list[dict] = []
         self.requests: list[LoggedRequest] = []
         self.faults: deque[Fault] = deque()
+        self.in_flight: set[tuple[str, str]] = set()  # (account, idempotency key) held by "hang"
+        self.held: list[Fault] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -227,15 +239,26 @@ class FakeStripe:
             self.events.clear()
             self.requests.clear()
             self.faults.clear()
+            self.in_flight.clear()
+            for fault in self.held:
+                fault.released.set()
+            self.held.clear()
 
     # --- test controls ----------------------------------------------------------------------
 
     def fail_next(self, kind: str, *, path: str | None = None, delay: float = 4.0) -> None:
         """The next request (to a path starting with ``path``) suffers ``kind``."""
-        if kind not in ("timeout", "error_500", "lost"):
+        if kind not in ("timeout", "error_500", "lost", "hang"):
             raise ValueError(kind)
         with self.lock:
             self.faults.append(Fault(kind, path, delay))
+
+    def release_held(self) -> None:
+        """Let the requests held by ``"hang"`` faults go through now."""
+        with self.lock:
+            for fault in self.held:
+                fault.released.set()
+            self.held.clear()
 
     def top_up(self, amount_cents: int) -> None:
         """Add to the platform's available balance (as if earlier charges had settled)."""
@@ -268,6 +291,40 @@ class FakeStripe:
                     self.state.account_balances.get(account, 0) + payout["amount"]
                 )
             return self._emit(f"payout.{status}", self._public(payout), account=payout["_account"])
+
+    def settle_refund(
+        self, refund_id: str, status: str, *, failure_reason: str = "expired_or_canceled_card"
+    ) -> list[dict]:
+        """A refund's final answer from the card's bank, later (like Stripe's
+        ``pm_card_pendingRefund`` and ``pm_card_refundFail``): ``succeeded`` or ``failed``
+        (the money comes back to the platform balance, even after ``succeeded``). Emits
+        ``charge.refund.updated`` and ``refund.updated`` (and ``refund.failed``); returns them."""
+        if status not in ("succeeded", "failed"):
+            raise ValueError(status)
+        with self.lock:
+            refund = self.state.refunds[refund_id]
+            if refund["status"] == "failed":
+                raise ValueError("a failed refund is final")
+            refund["status"] = status
+            if status == "failed":
+                refund["failure_reason"] = failure_reason
+                intent = self.state.payment_intents[refund["payment_intent"]]
+                intent["amount_refunded"] -= refund["amount"]
+                self.state.platform_balance += refund["amount"]
+            types = ["charge.refund.updated", "refund.updated"]
+            if status == "failed":
+                types.append("refund.failed")
+            return [self._emit(type_, refund) for type_ in types]
+
+    def refund_from_dashboard(self, payment_intent_id: str, amount: int | None = None) -> list[dict]:
+        """Staff refund a payment in Stripe's Dashboard (no metadata, no idempotency key of
+        ours): emits ``refund.created`` and ``charge.refund.updated``; returns them."""
+        with self.lock:
+            params: dict[str, Any] = {"payment_intent": payment_intent_id}
+            if amount is not None:
+                params["amount"] = str(amount)
+            refund = self._refund_create(params)
+            return [self._emit("refund.created", refund), self._emit("charge.refund.updated", refund)]
 
     def count(self, method: str, path_prefix: str, *, replayed: bool | None = None) -> int:
         with self.lock:
@@ -613,6 +670,9 @@ class FakeStripe:
             "metadata": params.get("metadata", {}),
             "created": int(time.time()),
         }
+        number = self.state.card_numbers.get(str(intent.get("payment_method") or ""), "")
+        if CARDS.get(number, ("ok", ""))[0] == "refund_pending":
+            refund["status"] = "pending"
         self.state.refunds[refund["id"]] = refund
         return refund
 
@@ -805,12 +865,40 @@ class _Handler(BaseHTTPRequestHandler):
                 fake.faults.remove(fault)
                 logged.fault = fault.kind
             fake.requests.append(logged)
+            held = bool(fault is not None and fault.kind == "hang" and key)
+            if held:
+                fake.in_flight.add((account, key))
+        if fault is not None and fault.kind == "hang":
+            # In flight: arrived (logged), not processed yet; the client may die meanwhile.
+            with fake.lock:
+                fake.held.append(fault)
+            fault.released.wait(fault.delay)
+        with fake.lock:
+            if held:
+                fake.in_flight.discard((account, key))
             if fault is not None and fault.kind == "error_500":
                 logged.status = 500
                 status, answer, headers = (
                     500,
                     {"error": {"type": "api_error", "message": "An unknown error occurred."}},
                     {},
+                )
+            elif key and (account, key) in fake.in_flight:
+                logged.status = 409
+                status, answer, headers = (
+                    409,
+                    {
+                        "error": {
+                            "type": "invalid_request_error",
+                            "code": "idempotency_key_in_use",
+                            "message": (
+                                "There is currently another in-progress request using this Idempotent Key "
+                                f"(that probably means you submitted twice, and the other request is still "
+                                f"going through): {key}. Please try again later."
+                            ),
+                        }
+                    },
+                    {"Idempotency-Key": key},
                 )
             else:
                 status, answer, headers = self._process(

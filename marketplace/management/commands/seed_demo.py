@@ -90,7 +90,17 @@ class Command(BaseCommand):
         parser.add_argument("--clients", type=int, default=10)
         parser.add_argument("--jobs", type=int, default=200)
 
-    def handle(self, *args, seed: int, freelancers: int, clients: int, jobs: int = 200, **options):
+    def handle(self, *args, **options):
+        from django.conf import settings
+        from django.test.utils import override_settings
+
+        if settings.EMAIL_BACKEND.endswith("console.EmailBackend"):
+            # the demo's notifications would print hundreds of emails: keep them in memory
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+                return self._seed(**options)
+        return self._seed(**options)
+
+    def _seed(self, *, seed: int, freelancers: int, clients: int, jobs: int = 200, **options):
         rng = random.Random(seed)
         out = self.stdout
         with transaction.atomic():
@@ -168,6 +178,30 @@ class Command(BaseCommand):
                 f"Saved {money['cards']} test cards, funded {money['funded']} milestones, paid {money['released']}."
             )
         )
+        from contracts.seeding import seed_dispute, seed_hourly
+
+        hourly = seed_hourly(clients=demo_clients, stream=out)  # type: ignore[arg-type]
+        disputes = seed_dispute(clients=demo_clients)
+        out.write(
+            self.style.SUCCESS(
+                f"Logged {hourly['segments']} diary segments, billed {hourly['timesheets']} weeks, "
+                f"opened {disputes} dispute."
+            )
+        )
+        from jobs.catalog_seeding import seed_demo_catalog
+
+        services_made = seed_demo_catalog(
+            freelancers=demo_freelancers, staff=User.objects.get(email=STAFF_EMAIL)
+        )
+        out.write(self.style.SUCCESS(f"Published {services_made} catalog services."))
+        from reviews.seeding import seed_reviews
+
+        out.write(
+            self.style.SUCCESS(f"Left {seed_reviews(clients=demo_clients)} reviews on ended contracts.")
+        )
+        from reviews.reputation import refresh_all
+
+        out.write(self.style.SUCCESS(f"Reputation figures refreshed: {refresh_all()}."))
         out.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
         out.write(f"  staff (admin at /admin/): {STAFF_EMAIL}")
         out.write(

@@ -1,16 +1,23 @@
 """Reviews in a real browser: the client ends a contract and leaves feedback (hidden from
 the freelancer until they leave theirs); the freelancer finds "Feedback to give" on the
 dashboard and leaves theirs, which reveals both; the freelancer's public profile shows the
-review and the rating, and the client's next job shows what the freelancer said."""
+review, the rating and the Job Success Score that this second client's contract brings
+(100 %: two paid contracts rated 5 stars), and the client's next job shows what the
+freelancer said."""
 
 from __future__ import annotations
 
 import pytest
 
+from contracts import escrow
+from contracts import services as contract_services
+from contracts.models import Contract
 from reviews.models import Review
+from reviews.services import ReviewInput, review_submit
 from tests import factories
-from tests.contracts.conftest import Hire
+from tests.contracts.conftest import Hire, make_proposal, offer_from_proposal
 from tests.jobs.conftest import make_job
+from tests.payments.conftest import add_card
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -31,10 +38,48 @@ def _fill_feedback(page, ratings: dict[str, str], comment: str, note: str, recom
     page.select_option("select[name=recommend_score]", recommend)
 
 
+def _pay_all(contract: Contract) -> None:
+    """Fund, deliver and approve every milestone (the work was done and paid)."""
+    add_card(contract.client)
+    ids = list(contract.milestones.values_list("pk", flat=True))
+    escrow.milestone_fund(actor=contract.client, contract_id=contract.pk, milestone_ids=ids)
+    for pk in ids:
+        escrow.milestone_submit(actor=contract.freelancer, milestone_id=pk, message="Delivered as agreed.")
+        escrow.milestone_approve(actor=contract.client, milestone_id=pk)
+
+
+def _earlier_contract_with_another_client(freelancer) -> None:
+    """A finished, paid and well-reviewed contract for a first client, so that the contract of
+    the test brings the freelancer to two clients: the Job Success Score appears with it."""
+    other = factories.make_client()
+    job = make_job(other, title="An earlier landing page")
+    contract = contract_services.offer_accept(
+        actor=freelancer, offer_id=offer_from_proposal(make_proposal(job, freelancer)).pk
+    )
+    _pay_all(contract)
+    contract_services.contract_end(actor=other, contract_id=contract.pk, reason="completed", note="")
+    ratings = dict.fromkeys([k for k, _ in Review.FREELANCER_CATEGORIES], 5)
+    review_submit(
+        actor=other,
+        contract_id=contract.pk,
+        data=ReviewInput(rating=5, categories=ratings, public_comment="Great.", recommend_score=10),
+    )
+    back = dict.fromkeys([k for k, _ in Review.CLIENT_CATEGORIES], 5)
+    review_submit(  # the second review reveals both (double-blind)
+        actor=freelancer,
+        contract_id=contract.pk,
+        data=ReviewInput(rating=5, categories=back, public_comment="Clear brief.", recommend_score=10),
+    )
+
+
 def test_both_sides_leave_feedback_and_the_profile_shows_it(journey):
     hire = Hire()
+    _earlier_contract_with_another_client(hire.freelancer)
     contract = hire.contract()
+    _pay_all(contract)
     profile = hire.freelancer.freelancer_profile
+    profile.refresh_from_db()
+    assert profile.job_success_score is None  # one client so far: no score yet
 
     # --- the client ends the contract and is asked for feedback on the contract page
     c = journey("client")
@@ -121,9 +166,10 @@ def test_both_sides_leave_feedback_and_the_profile_shows_it(journey):
     assert "Thank you, it was a pleasure!" in text
     assert "5.00" in v.page.get_by_test_id("profile-rating").inner_text()
     assert "slightly slow on weekends" not in v.page.content()
+    # two clients, two paid contracts rated 5 stars: both good outcomes, so 100 %
     profile.refresh_from_db()
-    if profile.job_success_score is not None:  # shown once the freelancer has enough clients
-        assert f"{profile.job_success_score}% Job Success" in v.page.content()
+    assert profile.job_success_score == 100
+    assert "100% Job Success" in v.page.content()
     v.shot("profile")
 
     # --- the client's next job shows the freelancer's review and the client's rating

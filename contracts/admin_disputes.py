@@ -292,6 +292,13 @@ class DisputeAdmin(ReadOnlyAdmin):
 
     # --- resolve -------------------------------------------------------------------------------------
 
+    def _may_move_money(self, request: HttpRequest) -> bool:
+        # the admin is read-only (rows change only through services), so ask the permission itself
+        return request.user.has_perm("contracts.change_dispute")
+
+    def has_resolve_permission(self, request: HttpRequest) -> bool:
+        return self._may_move_money(request)
+
     def get_urls(self):
         custom = [
             path(
@@ -303,8 +310,9 @@ class DisputeAdmin(ReadOnlyAdmin):
         return custom + super().get_urls()
 
     def resolve_view(self, request: HttpRequest, dispute_id: int) -> HttpResponse:
-        """Staff resolve one dispute with a split (refund + release == the escrow in dispute)."""
-        if not self.has_view_permission(request):
+        """Staff resolve one dispute with a split (refund + release == the escrow in dispute).
+        Moving money needs the change permission on disputes, not just the right to look."""
+        if not self._may_move_money(request):
             raise PermissionDenied
         dispute = get_object_or_404(
             Dispute.objects.select_related(
@@ -365,7 +373,7 @@ class DisputeAdmin(ReadOnlyAdmin):
             status=400 if form.errors else 200,
         )
 
-    @admin.action(description="Resolve the selected dispute with a split…")
+    @admin.action(description="Resolve the selected dispute with a split…", permissions=["resolve"])
     def resolve_with_split(self, request: HttpRequest, queryset: QuerySet[Dispute]) -> HttpResponse | None:
         if queryset.count() != 1:
             self.message_user(request, "Choose exactly one dispute to resolve.", messages.WARNING)
@@ -373,7 +381,9 @@ class DisputeAdmin(ReadOnlyAdmin):
         dispute = queryset.get()
         return HttpResponseRedirect(reverse("admin:contracts_dispute_resolve", args=[dispute.pk]))
 
-    @admin.action(description="Send again the refused refund of the selected resolved disputes")
+    @admin.action(
+        description="Send again the refused refund of the selected resolved disputes", permissions=["resolve"]
+    )
     def retry_refund(self, request: HttpRequest, queryset: QuerySet[Dispute]) -> None:
         done = 0
         for dispute in queryset:

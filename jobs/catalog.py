@@ -521,6 +521,9 @@ def order_price(tier: ServiceTier, addons: list[ServiceAddOn]) -> tuple[int, int
     return amount, days, revisions
 
 
+DOUBLE_SUBMIT_WINDOW = timedelta(minutes=2)
+
+
 @transaction.atomic
 def order_create(
     *, actor: User, listing_id: int, tier: str, addon_ids: list[int] | None = None
@@ -549,6 +552,22 @@ def order_create(
     if len(addons) != len(ids):
         raise field_error("Choose add-ons of this service.", "addon_invalid", "addons")
     amount, days, revisions = order_price(chosen, addons)
+    # A double click (or a retried request) is the same purchase: under the listing's lock,
+    # an unpaid order of the same tier and add-ons placed moments ago is returned, not doubled.
+    recent = (
+        ServiceOrder.objects.filter(
+            buyer=actor,
+            listing=listing,
+            tier=chosen,
+            amount_cents=amount,
+            status=ServiceOrder.Status.AWAITING_PAYMENT,
+            created_at__gte=timezone.now() - DOUBLE_SUBMIT_WINDOW,
+        )
+        .order_by("-pk")
+        .first()
+    )
+    if recent is not None and set(recent.addons.values_list("pk", flat=True)) == {a.pk for a in addons}:
+        return recent
     contract = contract_services.contract_create_for_order(
         buyer=actor,
         freelancer_id=listing.freelancer_id,

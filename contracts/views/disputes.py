@@ -234,7 +234,7 @@ def timesheet_dispute_open(request: AuthedRequest, contract_id: int, timesheet_i
         return _back(existing)
     form = TimesheetDisputeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        ids = [int(v) for v in request.POST.getlist("segment") if v.isdigit()]
+        ids = [int(v) for v in request.POST.getlist("segment") if v.isascii() and v.isdigit() and len(v) < 19]
         try:
             dispute = disputes.timesheet_dispute_open(
                 actor=request.user,

@@ -91,11 +91,13 @@ def test_releases_and_a_dispute_at_once_leave_one_outcome(local_gateway):
     released = JournalEntry.objects.filter(idempotency_key=f"timesheet-release:{timesheet.pk}").count()
     if timesheet.status == Timesheet.Status.RELEASED:
         assert released == 1 and results.count(True) == 1
+        assert Timesheet.Status.DISPUTED not in results  # no freeze "won" and was then overwritten
         assert ledger.balance(AccountKind.FREELANCER_PENDING, owner=hire.freelancer) == 20_250
         assert ledger.escrow_balance(f"contract:{contract.pk}") == 0
     else:
         assert timesheet.status == Timesheet.Status.DISPUTED
         assert released == 0 and results.count(Timesheet.Status.DISPUTED) == 1
+        assert True not in results
         assert ledger.escrow_balance(f"contract:{contract.pk}") == 22_500
     assert _audit() == []
 

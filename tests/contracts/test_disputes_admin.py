@@ -47,8 +47,8 @@ def test_staff_see_everything_about_the_dispute(client, staff, dispute, hire):
     item = dispute.statements.first().files.get()
     assert reverse("contracts:dispute_file", args=[dispute.pk, item.pk]) in page
     assert reverse("admin:contracts_contract_change", args=[dispute.contract_id]) in page
-    if dispute.contract.conversation_id:
-        assert reverse("admin:messaging_conversation_change", args=[dispute.contract.conversation_id]) in page
+    assert dispute.contract.conversation_id  # every contract has its conversation
+    assert reverse("admin:messaging_conversation_change", args=[dispute.contract.conversation_id]) in page
     assert reverse("admin:contracts_dispute_resolve", args=[dispute.pk]) in page
     assert "Dispute opened" in page  # the timeline
     form = client.get(reverse("admin:contracts_dispute_resolve", args=[dispute.pk]))
@@ -172,3 +172,21 @@ def test_a_refused_dispute_refund_is_flagged_and_staff_send_it_again(
     )
     assert "Nothing of this milestone is waiting to be refunded." in response.content.decode()
     assert Refund.objects.count() == 2
+
+
+def test_staff_who_may_only_look_cannot_move_money(client, dispute):
+    from django.contrib.auth.models import Permission
+
+    from tests import factories
+
+    viewer = factories.make_client(is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_dispute"))
+    client.force_login(viewer)
+    assert client.get(reverse("admin:contracts_dispute_change", args=[dispute.pk])).status_code == 200
+    url = reverse("admin:contracts_dispute_resolve", args=[dispute.pk])
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"refund_cents": 1, "release_cents": dispute.amount_cents - 1}).status_code == 403
+    changelist = client.get(reverse("admin:contracts_dispute_changelist")).content.decode()
+    assert "resolve_with_split" not in changelist and "retry_refund" not in changelist
+    dispute.refresh_from_db()
+    assert dispute.status != Dispute.Status.RESOLVED

@@ -189,6 +189,9 @@ def test_the_client_disputes_segments_from_the_page(client, week):
         assert page.count("no memo") >= 2 and 'name="segment"' in page
         bad = client.post(url, {"reason": "", "statement": "x", "segment": chosen})
         assert bad.status_code == 400
+        # digits that int() refuses ("²") or that overflow are dropped, not a 500
+        odd = client.post(url, {"reason": "", "statement": "x", "segment": ["²", "9" * 30]})
+        assert odd.status_code == 400
         response = client.post(
             url, {"reason": "hours_inflated", "statement": "Not worked.", "segment": chosen}, follow=True
         )

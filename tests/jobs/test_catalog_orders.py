@@ -267,3 +267,14 @@ def test_order_views_post_actions_with_messages(client, listing, buyer, local_ga
         reverse("jobs:service_buy", args=[listing.public_id]), {"tier": "nope"}, follow=True
     )
     assert bad_tier.status_code == 200 and ServiceOrder.objects.count() == 1
+
+
+def test_a_double_submit_is_one_order(listing, buyer, local_gateway):
+    first = catalog.order_create(actor=buyer, listing_id=listing.pk, tier="standard")
+    again = catalog.order_create(actor=buyer, listing_id=listing.pk, tier="standard")
+    assert again.pk == first.pk
+    assert ServiceOrder.objects.filter(buyer=buyer).count() == 1
+    other = catalog.order_create(actor=buyer, listing_id=listing.pk, tier="starter")  # a different choice
+    assert other.pk != first.pk
+    listing.refresh_from_db()
+    assert listing.orders_count == 2

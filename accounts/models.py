@@ -81,6 +81,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     suspended_at = models.DateTimeField(null=True, blank=True)
     suspension_reason = models.CharField(max_length=20, choices=SuspensionReason.choices, blank=True)
     suspension_note = models.TextField(blank=True)
+    warnings_count = models.PositiveSmallIntegerField(default=0)  # staff warnings received
+    identity_verified_at = models.DateTimeField(null=True, blank=True)  # ID reviewed by staff
+    signup_ip = models.GenericIPAddressField(null=True, blank=True)  # for fraud signals
     deleted_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
@@ -90,7 +93,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
-        indexes: ClassVar = [models.Index(fields=["date_joined"]), models.Index(fields=["suspended_at"])]
+        indexes: ClassVar = [
+            models.Index(fields=["date_joined"]),
+            models.Index(fields=["suspended_at"]),
+            models.Index(fields=["signup_ip"]),
+        ]
 
     def __str__(self) -> str:
         return self.email
@@ -129,6 +136,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 class ModerationAction(models.TextChoices):
     SUSPEND = "suspend", "Suspended"
     REINSTATE = "reinstate", "Reinstated"
+    WARN = "warn", "Warned"
+    ID_APPROVED = "id_approved", "Identity verified"
+    ID_REJECTED = "id_rejected", "Identity document rejected"
 
 
 class UserModerationEvent(models.Model):
@@ -250,6 +260,7 @@ class FreelancerProfile(models.Model):
     )
     open_to_contract_to_hire = models.BooleanField(default=False)
     visibility = models.CharField(max_length=12, choices=Visibility.choices, default=Visibility.PUBLIC)
+    hidden_at = models.DateTimeField(null=True, blank=True)  # hidden from others by staff moderation
     onboarding_step = models.CharField(
         max_length=12, choices=OnboardingStep.choices, default=OnboardingStep.ABOUT
     )
@@ -484,3 +495,280 @@ class AssessmentAttempt(models.Model):
     @property
     def is_open(self) -> bool:
         return self.submitted_at is None and dj_timezone.now() < self.deadline_at
+
+
+# --- agencies and client teams ----------------------------------------------------------
+
+
+class AgencyRole(models.TextChoices):
+    OWNER = "owner", "Owner"  # one per agency; distributes the agency's earnings
+    ADMIN = "admin", "Admin"  # manages members and the profile
+    MEMBER = "member", "Member"  # sends proposals and works on the agency's contracts
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    REVOKED = "revoked", "Revoked"
+    EXPIRED = "expired", "Expired"
+
+
+class Agency(models.Model):
+    """Freelancers working as one business: members send proposals on its behalf and its
+    contracts pay the agency's balance, which the owner distributes."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=110, unique=True)
+    tagline = models.CharField(max_length=150, blank=True)
+    description = models.TextField(max_length=5000, blank=True)
+    logo = models.ImageField(upload_to="agencies/", blank=True)
+    website = models.URLField(blank=True)
+    country = CountryField(blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=dj_timezone.now)
+    hidden_at = models.DateTimeField(null=True, blank=True)  # hidden by staff moderation
+
+    class Meta:
+        verbose_name_plural = "agencies"
+        ordering: ClassVar = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AgencyMembership(models.Model):
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="agency_memberships")
+    role = models.CharField(max_length=10, choices=AgencyRole.choices, default=AgencyRole.MEMBER)
+    created_at = models.DateTimeField(default=dj_timezone.now)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["agency", "user"], name="agency_member_once"),
+            models.UniqueConstraint(fields=["agency"], condition=Q(role="owner"), name="agency_one_owner"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}) in {self.agency}"
+
+
+class AgencyInvitation(models.Model):
+    """An invitation by email; the link carries a token of which only the hash is kept."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=AgencyRole.choices, default=AgencyRole.MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING
+    )
+    created_at = models.DateTimeField(default=dj_timezone.now)
+    expires_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["agency", "email"], condition=Q(status="pending"), name="agency_invite_pending_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.agency}"
+
+
+class TeamRole(models.TextChoices):
+    OWNER = "owner", "Owner"  # everything, including members and payment methods
+    HIRING_MANAGER = "hiring_manager", "Hiring manager"  # posts jobs, reviews proposals, hires, pays
+    VIEWER = "viewer", "Viewer"  # reads jobs, proposals and contracts; changes nothing
+
+
+class ClientTeam(models.Model):
+    """A client organisation: teammates work on its jobs and contracts as their role allows.
+    Money is the owner's (their payment methods pay for the team's contracts)."""
+
+    name = models.CharField(max_length=100)
+    owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="owned_teams")
+    created_at = models.DateTimeField(default=dj_timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamMembership(models.Model):
+    team = models.ForeignKey(ClientTeam, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="team_memberships")
+    role = models.CharField(max_length=16, choices=TeamRole.choices, default=TeamRole.VIEWER)
+    created_at = models.DateTimeField(default=dj_timezone.now)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["team", "user"], name="team_member_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}) in {self.team}"
+
+
+class TeamInvitation(models.Model):
+    team = models.ForeignKey(ClientTeam, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=TeamRole.choices, default=TeamRole.VIEWER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING
+    )
+    created_at = models.DateTimeField(default=dj_timezone.now)
+    expires_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["team", "email"], condition=Q(status="pending"), name="team_invite_pending_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.team}"
+
+
+# --- trust and safety -------------------------------------------------------------------
+
+
+class FlagReason(models.TextChoices):
+    SPAM = "spam", "Spam or advertising"
+    SCAM = "scam", "Scam or fraud"
+    OFF_PLATFORM = "off_platform", "Asks to pay or talk outside the marketplace"
+    INAPPROPRIATE = "inappropriate", "Inappropriate or offensive"
+    HARASSMENT = "harassment", "Harassment or abuse"
+    FAKE = "fake", "Fake or misleading"
+    UNPAID_TEST = "unpaid_test", "Asks for free work or an unpaid test"
+    OTHER = "other", "Something else"
+
+
+class ContentFlag(models.Model):
+    """One report of one piece of content (job, service, profile, message, review, forum
+    post, ...) by one user: the moderation queue. ``snapshot`` keeps the text as reported,
+    so an edit afterwards cannot hide what was reported."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DISMISSED = "dismissed", "Dismissed"
+        ACTIONED = "actioned", "Actioned"
+
+    content_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    reporter = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    content_owner = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="flags_received"
+    )
+    reason = models.CharField(max_length=20, choices=FlagReason.choices)
+    note = models.TextField(max_length=1000, blank=True)
+    snapshot = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(default=dj_timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "reporter"], name="content_flag_once_per_reporter"
+            ),
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["status", "-created_at"], name="content_flag_queue"),
+            models.Index(fields=["content_type", "object_id"], name="content_flag_target"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} on {self.content_type_id}:{self.object_id}"
+
+
+class ModerationDecision(models.Model):
+    """What a staff member did about content or a person, and why. Never edited."""
+
+    class Action(models.TextChoices):
+        DISMISS = "dismiss", "Dismissed the reports"
+        HIDE = "hide", "Hid the content"
+        UNHIDE = "unhide", "Showed the content again"
+        WARN = "warn", "Warned the author"
+        SUSPEND = "suspend", "Suspended the author"
+        REINSTATE = "reinstate", "Reinstated the author"
+        PIN = "pin", "Pinned"
+        UNPIN = "unpin", "Unpinned"
+        LOCK = "lock", "Locked"
+        UNLOCK = "unlock", "Unlocked"
+        MOVE = "move", "Moved"
+        RESTRICT_POSTING = "restrict_posting", "Suspended posting rights"
+        RESTORE_POSTING = "restore_posting", "Restored posting rights"
+        APPROVE = "approve", "Approved"
+
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    target_user = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="moderation_decisions"
+    )
+    reason = models.CharField(max_length=20, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=dj_timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+        indexes: ClassVar = [
+            models.Index(fields=["content_type", "object_id"], name="moderation_decision_target")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} by {self.actor}"
+
+
+class IdentityVerification(models.Model):
+    """An ID document a user uploads for staff to review. The file is private (served only
+    to its owner and to staff) and deleted once reviewed; the decision stays."""
+
+    class DocumentType(models.TextChoices):
+        PASSPORT = "passport", "Passport"
+        ID_CARD = "id_card", "National ID card"
+        DRIVING_LICENCE = "driving_licence", "Driving licence"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for review"
+        APPROVED = "approved", "Verified"
+        REJECTED = "rejected", "Rejected"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="identity_verifications")
+    document_type = models.CharField(max_length=20, choices=DocumentType.choices)
+    document = models.FileField(upload_to="identity/", blank=True)
+    legal_name = models.CharField(max_length=150)
+    country = CountryField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    rejection_reason = models.CharField(max_length=300, blank=True)
+    submitted_at = models.DateTimeField(default=dj_timezone.now)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering: ClassVar = ["-submitted_at"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(status="pending"), name="identity_one_pending_per_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_document_type_display()} of {self.user} ({self.get_status_display()})"

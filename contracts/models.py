@@ -67,6 +67,10 @@ class Offer(models.Model):
     proposal = models.ForeignKey(
         "proposals.Proposal", on_delete=models.PROTECT, null=True, blank=True, related_name="offers"
     )
+    # an agency proposal's offer: the contract will pay the agency's balance
+    agency = models.ForeignKey(
+        "accounts.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="offers"
+    )
     title = models.CharField(max_length=120)
     contract_type = models.CharField(max_length=6, choices=ContractType.choices)
     currency = models.CharField(max_length=3, default="USD")
@@ -216,6 +220,10 @@ class Contract(models.Model):
     )
     proposal = models.ForeignKey(
         "proposals.Proposal", on_delete=models.PROTECT, null=True, blank=True, related_name="contracts"
+    )
+    # an agency contract: ``freelancer`` does the work, releases pay the agency's balance
+    agency = models.ForeignKey(
+        "accounts.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="contracts"
     )
     title = models.CharField(max_length=120)
     contract_type = models.CharField(max_length=6, choices=ContractType.choices)

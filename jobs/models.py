@@ -93,6 +93,10 @@ class Job(models.Model):
     freelancers_needed = models.PositiveSmallIntegerField(default=1)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     close_reason = models.CharField(max_length=20, choices=CloseReason.choices, blank=True)
+    # Posted for a client team: teammates see and manage it as their role allows.
+    team = models.ForeignKey(
+        "accounts.ClientTeam", on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs"
+    )
     # Denormalised for search and the client's dashboard; written by the owning services.
     skills_text = models.CharField(max_length=800, blank=True)
     client_country = models.CharField(max_length=2, blank=True)
@@ -383,6 +387,7 @@ class ServiceListing(models.Model):
     skills = models.ManyToManyField(Skill, blank=True, related_name="service_listings")
     description = models.TextField(max_length=5000)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    hidden_at = models.DateTimeField(null=True, blank=True)  # hidden by staff moderation
     rejection_reason = models.CharField(max_length=500, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -124,6 +124,7 @@ class Message(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    hidden_at = models.DateTimeField(null=True, blank=True)  # removed by staff moderation
 
     class Meta:
         constraints: ClassVar = [
@@ -250,6 +251,8 @@ class NotificationKind(models.TextChoices):
     REVIEW = "review", "Reviews"
     JOB = "job", "Jobs and invitations"
     ACCOUNT = "account", "Your account"
+    TEAM = "team", "Agencies and teams"
+    COMMUNITY = "community", "Forums and events"
 
 
 class Channel(models.TextChoices):

@@ -53,6 +53,10 @@ class AccountKind(models.TextChoices):
     REFUNDS_IN_TRANSIT = "refunds_in_transit", "Refunds in transit"
     # The counterpart of staff corrections (platform account; may go negative).
     ADJUSTMENTS = "adjustments", "Manual adjustments"
+    # An agency's released earnings inside the security hold, then available for the owner to
+    # distribute to members; one each per agency (reference "agency:<id>").
+    AGENCY_PENDING = "agency_pending", "Agency pending"
+    AGENCY_AVAILABLE = "agency_available", "Agency available"
 
 
 # Balances that can never go below zero: post_entry refuses, the audit reports, and a
@@ -65,6 +69,8 @@ NON_NEGATIVE_KINDS = frozenset(
         AccountKind.CLIENT_CREDIT,
         AccountKind.PAYOUTS_IN_TRANSIT,
         AccountKind.REFUNDS_IN_TRANSIT,
+        AccountKind.AGENCY_PENDING,
+        AccountKind.AGENCY_AVAILABLE,
     }
 )
 # Kinds that belong to a user, kinds keyed by a reference, and platform-wide ones.
@@ -76,7 +82,7 @@ OWNED_KINDS = frozenset(
         AccountKind.PAYOUTS_IN_TRANSIT,
     }
 )
-REFERENCED_KINDS = frozenset({AccountKind.ESCROW})
+REFERENCED_KINDS = frozenset({AccountKind.ESCROW, AccountKind.AGENCY_PENDING, AccountKind.AGENCY_AVAILABLE})
 
 
 class LedgerAccount(models.Model):

@@ -59,6 +59,10 @@ class Proposal(models.Model):
     invitation = models.ForeignKey(
         Invitation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Sent on behalf of an agency the freelancer belongs to: the contract pays the agency.
+    agency = models.ForeignKey(
+        "accounts.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="proposals"
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.SUBMITTED)
     archived = models.BooleanField(default=False)  # the client's flag
     cover_letter = models.TextField(max_length=5000)

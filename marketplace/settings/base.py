@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "payments",
     "messaging",
     "reviews",
+    "community",
 ]
 
 MIDDLEWARE = [

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("payments.api.urls")),
     path("", include("contracts.api.urls")),
     path("", include("reviews.api.urls")),
+    path("", include("community.api.urls")),
 ]

@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("payments.urls")),
     path("", include("contracts.urls")),
     path("", include("reviews.urls")),
+    path("", include("community.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
 ]

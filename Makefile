@@ -15,7 +15,8 @@ help:
 	@echo "make run    - create .venv, install, migrate, seed demo data, serve on http://$(HOST):$(PORT)"
 	@echo "make test   - run the test suite (not the browser tests)"
 	@echo "make e2e    - run the browser tests in headless Chromium"
-	@echo "make lint   - ruff check, ruff format --check, mypy, missing migrations"
+	@echo "make fuzz   - fuzz every API operation longer, with a random seed (schemathesis)"
+	@echo "make lint   - ruff check, ruff format --check, mypy, bandit, missing migrations"
 	@echo "make bench  - seed a large data set and write figures to bench/results/"
 
 $(VENV)/.installed: pyproject.toml
@@ -44,13 +45,26 @@ worker: install
 test: install
 	$(BIN)/pytest -m "not e2e" -n 2 $(PYTEST_ARGS)
 
-e2e: install
+e2e: install tests/e2e/node_modules/.installed
 	$(BIN)/pytest -m e2e tests/e2e $(PYTEST_ARGS)
+
+# A longer API fuzzing run with a new random seed each time (CI runs 50 examples per
+# operation with a fixed seed inside `make test`). FUZZ_EXAMPLES=2000 make fuzz for more.
+FUZZ_EXAMPLES ?= 500
+.PHONY: fuzz
+fuzz: install
+	FUZZ_RANDOM=1 FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -m fuzz tests/api -n 2 $(PYTEST_ARGS)
+
+# axe-core for the accessibility browser test, from the npm registry (pinned in the lock file)
+tests/e2e/node_modules/.installed: tests/e2e/package.json tests/e2e/package-lock.json
+	cd tests/e2e && npm ci --no-audit --no-fund --silent
+	touch $@
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/bandit -c pyproject.toml -r . -q --severity-level medium
 	DATABASE_URL=sqlite:///:memory: DJANGO_SETTINGS_MODULE=marketplace.settings.test $(PY) manage.py makemigrations --check --dry-run
 
 format: install

@@ -13,6 +13,14 @@ class AccountAdapter(DefaultAccountAdapter):
             return render(request, "account/suspended.html", {"suspended_user": user}, status=403)
         return super().pre_login(request, user, **kwargs)
 
+    def save_user(self, request: HttpRequest, user, form, commit: bool = True):
+        """Remember the address the account was created from (fraud signals: many sign-ups
+        from one IP); the address comes from ``marketplace.net.client_ip``."""
+        from marketplace.net import client_ip
+
+        user.signup_ip = (client_ip(request) or None) if request is not None else None
+        return super().save_user(request, user, form, commit=commit)
+
     def get_signup_redirect_url(self, request: HttpRequest) -> str:
         """Newcomers land on ``accounts:start``, which sends each to the set-up of the role
         they chose (allauth computes this before the user is logged in, and again when the

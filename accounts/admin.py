@@ -11,6 +11,7 @@ from django.shortcuts import render
 from marketplace.errors import ApplicationError
 
 from . import services
+from .admin_trust import IdentityVerificationInline  # also registers IdentityVerificationAdmin
 from .forms import SuspendForm
 from .models import (
     AssessmentAttempt,
@@ -107,7 +108,11 @@ class UserAdmin(DjangoUserAdmin):
         "date_joined",
     )
     search_fields = ("email", "first_name", "last_name")
+    date_hierarchy = "date_joined"
     readonly_fields = (
+        "identity_verified_at",
+        "signup_ip",
+        "warnings_count",
         "date_joined",
         "last_login",
         "suspended_at",
@@ -115,7 +120,7 @@ class UserAdmin(DjangoUserAdmin):
         "suspension_note",
         "deleted_at",
     )
-    inlines = [ModerationEventInline]
+    inlines = [ModerationEventInline, IdentityVerificationInline]
     actions = ["suspend_users", "reinstate_users"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
@@ -124,6 +129,7 @@ class UserAdmin(DjangoUserAdmin):
             "Suspension (use the actions to change)",
             {"fields": ("suspended_at", "suspension_reason", "suspension_note", "deleted_at")},
         ),
+        ("Trust (ID review in Identity verifications)", {"fields": ("identity_verified_at", "signup_ip", "warnings_count")}),
         ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
@@ -234,6 +240,7 @@ class FreelancerProfileAdmin(admin.ModelAdmin):
         "updated_at",
     )
     inlines = [LanguageInline, EducationInline, EmploymentInline, PortfolioInline]
+    date_hierarchy = "created_at"
 
 
 @admin.register(ClientProfile)
@@ -251,6 +258,7 @@ class ClientProfileAdmin(admin.ModelAdmin):
     list_filter = ("kind", "company_size", "payment_method_verified", "country")
     search_fields = ("user__email", "company_name", "public_id")
     list_select_related = ("user",)
+    date_hierarchy = "created_at"
     autocomplete_fields = ("user",)
     readonly_fields = (
         "public_id",
@@ -271,6 +279,8 @@ class UserModerationEventAdmin(admin.ModelAdmin):
     list_filter = ("action", "reason")
     search_fields = ("user__email", "actor__email", "note")
     readonly_fields = ("user", "actor", "action", "reason", "note", "created_at")
+    list_select_related = ("user", "actor")
+    date_hierarchy = "created_at"
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -322,6 +332,7 @@ class ChoiceInline(admin.TabularInline):
 class AssessmentQuestionAdmin(admin.ModelAdmin):
     list_display = ("text", "assessment", "position")
     list_filter = ("assessment",)
+    search_fields = ("text",)
     inlines = [ChoiceInline]
 
 
@@ -335,6 +346,7 @@ class QuestionInline(admin.TabularInline):
 class SkillAssessmentAdmin(admin.ModelAdmin):
     list_display = ("title", "skill", "time_limit_minutes", "pass_percent", "is_active")
     list_filter = ("is_active",)
+    search_fields = ("title", "skill__name")
     autocomplete_fields = ("skill",)
     inlines = [QuestionInline]
 
@@ -344,6 +356,8 @@ class AssessmentAttemptAdmin(admin.ModelAdmin):
     list_display = ("user", "assessment", "started_at", "submitted_at", "score_percent", "passed")
     list_filter = ("passed", "assessment")
     search_fields = ("user__email",)
+    list_select_related = ("user", "assessment")
+    date_hierarchy = "started_at"
     readonly_fields = (
         "user",
         "assessment",
@@ -353,3 +367,8 @@ class AssessmentAttemptAdmin(admin.ModelAdmin):
         "score_percent",
         "passed",
     )
+
+
+import accounts.admin_teams  # noqa: E402, F401  (registers the client teams' admin)
+
+from . import admin_moderation  # noqa: E402, F401  (registers the moderation queue's admins)

@@ -13,10 +13,13 @@ from typing import ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone as dj_timezone
 from django_countries.fields import CountryField
+
+from messaging.storage import private_storage
 
 from .languages import LANGUAGE_CHOICES
 
@@ -667,6 +670,7 @@ class ContentFlag(models.Model):
 
     content_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.PROTECT, related_name="+")
     object_id = models.PositiveBigIntegerField()
+    content = GenericForeignKey("content_type", "object_id")  # (the admin's reports inline)
     reporter = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
     content_owner = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="flags_received"
@@ -753,7 +757,8 @@ class IdentityVerification(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="identity_verifications")
     document_type = models.CharField(max_length=20, choices=DocumentType.choices)
-    document = models.FileField(upload_to="identity/", blank=True)
+    # Private storage: never under MEDIA_URL; streamed by accounts.views_trust to owner and staff.
+    document = models.FileField(storage=private_storage, upload_to="identity/%Y/%m/", blank=True, max_length=200)
     legal_name = models.CharField(max_length=150)
     country = CountryField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)

@@ -26,6 +26,9 @@ class Moderated:
     hide: Callable[[Any, Any, str], None]
     unhide: Callable[[Any, Any], None]
     is_hidden: Callable[[Any], bool]
+    # (obj, user) -> may this signed-in user see it (and so report it)? None: anyone may
+    # unless it is hidden (the owner always may)
+    visible_to: Callable[[Any, Any], bool] | None = None
 
 
 _registry: dict[str, Moderated] = {}

@@ -90,6 +90,7 @@ def _profile_queryset() -> QuerySet[FreelancerProfile]:
 def freelancer_visible_q(viewer: User | AnonymousUser | None) -> Q:
     """Profiles ``viewer`` may see in lists: published, visible, owner not suspended."""
     q = Q(published_at__isnull=False, user__suspended_at__isnull=True, user__is_active=True)
+    q &= Q(hidden_at__isnull=True)  # hidden by staff moderation
     if viewer is not None and viewer.is_authenticated:
         return q & Q(visibility__in=[Visibility.PUBLIC, Visibility.LOGGED_IN])
     return q & Q(visibility=Visibility.PUBLIC)

@@ -7,6 +7,9 @@ of somebody else's row is simply not found (404), never edited.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, timedelta
 from typing import Any
 
@@ -18,6 +21,7 @@ from django.utils import timezone
 from marketplace.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from marketplace.uploads import process_file, process_image, random_name
 
+from . import signals as account_signals
 from .models import (
     ONBOARDING_ORDER,
     AssessmentAttempt,
@@ -25,6 +29,7 @@ from .models import (
     Education,
     Employment,
     FreelancerProfile,
+    IdentityVerification,
     ModerationAction,
     OnboardingStep,
     PortfolioItem,
@@ -127,7 +132,10 @@ def user_delete_account(*, actor: User) -> None:
             stored.append((profile.photo.storage, profile.photo.name))
         for item in profile.portfolio_items.all():
             stored += [(f.storage, f.name) for f in (item.image, item.file) if f]
+    identity = IdentityVerification.objects.filter(user=user)
+    stored += [(v.document.storage, v.document.name) for v in identity if v.document]
     transaction.on_commit(lambda: [storage.delete(name) for storage, name in stored])
+    identity.delete()  # the ID document and the legal name are personal data
     FreelancerProfile.objects.filter(user=user).delete()
     ClientProfile.objects.filter(user=user).delete()
     EmailAddress.objects.filter(user=user).delete()
@@ -135,6 +143,7 @@ def user_delete_account(*, actor: User) -> None:
     user.first_name, user.last_name = "Deleted", "user"
     user.is_active = False
     user.deleted_at = timezone.now()
+    user.signup_ip, user.identity_verified_at = None, None
     user.set_unusable_password()
     user.save()
     security_log.info("account_deleted user_id=%s", user.pk)
@@ -148,9 +157,28 @@ def _require_staff(actor: User) -> None:
         raise PermissionDeniedError("Only staff can do this.")
 
 
+# Set by ``suspended_handover`` to the id of the user whose suspension is waived inside it.
+_handover_user_id: ContextVar[int | None] = ContextVar("suspended_handover", default=None)
+
+
+@contextmanager
+def suspended_handover(actor: User) -> Iterator[None]:
+    """Inside this block ``require_can_act`` lets ``actor`` through even when suspended.
+
+    The one exception to a suspension's read-only rule: a suspended freelancer still hands
+    over the work they owe on their contracts (submitting a funded milestone, sharing a
+    contract file), so that the client is not left without it. Only those services open it.
+    """
+    token = _handover_user_id.set(actor.pk)
+    try:
+        yield
+    finally:
+        _handover_user_id.reset(token)
+
+
 def require_can_act(actor: User) -> None:
     """Refuse every write of a suspended account (other apps call this too)."""
-    if actor.is_suspended:
+    if actor.is_suspended and _handover_user_id.get() != actor.pk:
         raise PermissionDeniedError(
             "Your account is suspended; you can read but not change anything.", code="account_suspended"
         )
@@ -183,6 +211,8 @@ def user_suspend(*, actor: User, user_id: int, reason: str, note: str = "") -> U
     profile_id = FreelancerProfile.objects.filter(user=user).values_list("pk", flat=True).first()
     if profile_id:
         _queue_match_refresh(profile_id)  # drop the suspended freelancer from feeds and suggestions
+    # contracts pause the suspended freelancer's contracts and offer their clients the escrow
+    account_signals.user_suspended.send(sender=User, user=user, actor=actor)
     security_log.info("user_suspended user_id=%s by=%s reason=%s", user.pk, actor.pk, reason)
     return user
 

@@ -458,7 +458,13 @@ def account_settings(request: AuthedRequest) -> HttpResponse:
             return redirect("accounts:settings")
         except ApplicationError as error:
             add_application_error(form, error)
-    return render(request, "accounts/settings.html", {"form": form, "delete_form": DeleteAccountForm()})
+    from .views_trust import identity_context
+
+    return render(
+        request,
+        "accounts/settings.html",
+        {"form": form, "delete_form": DeleteAccountForm(), **identity_context(request.user)},
+    )
 
 
 @login_required

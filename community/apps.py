@@ -6,3 +6,8 @@ class CommunityConfig(AppConfig):
 
     name = "community"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from .moderation import register_forum_posts
+
+        register_forum_posts()

@@ -137,6 +137,7 @@ class ContractFileAdmin(ReadOnlyAdmin):
     list_display = ("id", "original_name", "contract", "uploaded_by", "size_bytes", "created_at")
     search_fields = ("original_name", "contract__title", "uploaded_by__email")
     list_select_related = ("contract", "uploaded_by")
+    date_hierarchy = "created_at"
     # the file itself has no URL (private storage): staff see where it is stored
     fields = ("contract", "uploaded_by", "original_name", "size_bytes", "stored_as", "created_at")
     readonly_fields = fields
@@ -170,6 +171,7 @@ class MilestoneAdmin(ReadOnlyAdmin):
         "contract__freelancer__email",
     )
     list_select_related = ("contract",)
+    date_hierarchy = "created_at"
     readonly_fields = [f.name for f in Milestone._meta.fields]
     actions = ("run_auto_approval",)
 
@@ -184,6 +186,7 @@ class MilestoneSubmissionAdmin(ReadOnlyAdmin):
     list_display = ("id", "milestone", "submitted_by", "created_at")
     search_fields = ("milestone__description", "submitted_by__email")
     list_select_related = ("milestone", "submitted_by")
+    date_hierarchy = "created_at"
     readonly_fields = ("milestone", "submitted_by", "message", "changes_note", "created_at")
     exclude = ("files",)
 
@@ -229,6 +232,7 @@ class TimerSessionAdmin(ReadOnlyAdmin):
     list_filter = ("source",)
     search_fields = ("contract__title", "contract__freelancer__email", "memo")
     list_select_related = ("contract",)
+    date_hierarchy = "started_at"
     readonly_fields = [f.name for f in TimerSession._meta.fields]
 
 
@@ -240,6 +244,7 @@ class TrackerTokenAdmin(ReadOnlyAdmin):
     list_filter = ("revoked_at",)
     search_fields = ("name", "user__email", "key_prefix")
     list_select_related = ("user",)
+    date_hierarchy = "created_at"
     readonly_fields = [f.name for f in TrackerToken._meta.fields]
     actions = ("revoke",)
 

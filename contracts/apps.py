@@ -8,6 +8,13 @@ class ContractsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from accounts.signals import user_suspended
+
+        from .suspension import on_user_suspended
+
+        # a suspended freelancer's contracts pause and their clients are offered the escrow
+        user_suspended.connect(on_user_suspended, dispatch_uid="contracts.on_user_suspended")
+
         from payments import audit, registry
 
         from . import escrow

@@ -594,6 +594,7 @@ def timesheet_release(*, timesheet_id: int, now: datetime | None = None) -> bool
                 purpose=RELEASE_PURPOSE,
                 reference=timesheet_reference(timesheet.pk),
                 memo=f"Released week of {timesheet.week_start} on contract {contract.pk}",
+                agency_id=contract.agency_id,
             )
         timesheet.escrow_cents = 0
         timesheet.released_cents += amount
@@ -772,6 +773,7 @@ def timesheet_finish_split(
             reference=timesheet_reference(timesheet.pk),
             memo=f"Released week of {timesheet.week_start} on contract {contract.pk} (dispute settled)",
             actor=actor,
+            agency_id=contract.agency_id,
         )
     now = timezone.now()
     timesheet.escrow_cents = 0

@@ -812,6 +812,7 @@ def _resolve_milestone(
             reference=milestone_reference(milestone.pk),
             memo=f"Dispute {dispute.pk}: released {format_cents(release)} of “{milestone.description}”",
             actor=actor,
+            agency_id=contract.agency_id,
         )
         milestone.released_at = timezone.now()
         fields.append("released_at")

@@ -46,6 +46,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.services import suspended_handover
 from marketplace.errors import ApplicationError, ConflictError, NotFoundError
 from marketplace.money import format_cents
 from messaging.models import NotificationKind
@@ -324,8 +325,10 @@ def milestone_receipt(milestone: Milestone, role: str | None) -> tuple[str, str]
 def milestone_submit(
     *, actor: User, milestone_id: int, message: str, files: list[UploadedFile] | None = None
 ) -> MilestoneSubmission:
-    """The freelancer delivers a funded milestone (or answers a request for changes)."""
-    contract, milestone = _milestone_for_update(actor, milestone_id)
+    """The freelancer delivers a funded milestone (or answers a request for changes). A
+    suspended freelancer still may: handing over owed work (``suspended_handover``)."""
+    with suspended_handover(actor):
+        contract, milestone = _milestone_for_update(actor, milestone_id)
     _require_side(contract, actor, "freelancer", "submit work")
     _require_fixed_open(contract)
     _check_move(milestone, Milestone.Status.SUBMITTED, "submitted")
@@ -429,6 +432,7 @@ def _release(contract: Contract, milestone: Milestone, actor: User | None) -> Mi
             reference=milestone_reference(milestone.pk),
             memo=f"Released “{milestone.description}” on contract {contract.pk}",
             actor=actor,
+            agency_id=contract.agency_id,
         )
     milestone.escrow_cents = 0
     milestone.released_at = timezone.now()
@@ -876,6 +880,7 @@ def bonus_settle(*, bonus_id: int) -> ContractBonus | None:
         reference=f"bonus:{bonus.pk}",
         memo=f"Bonus on contract {contract.pk}",
         actor=bonus.paid_by,
+        agency_id=contract.agency_id,
     )
     bonus.status = ContractBonus.Status.PAID
     bonus.paid_at = timezone.now()

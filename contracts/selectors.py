@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from accounts import teams
 from accounts.models import User
 from jobs.models import Job
 from marketplace.errors import NotFoundError
@@ -61,7 +62,7 @@ def offer_get_for_party(*, offer_id: Any, viewer: Any) -> Offer:
             _offers()
             .prefetch_related("milestones")
             .filter(pk=pk)
-            .filter(Q(client=viewer) | Q(freelancer=viewer))
+            .filter(Q(client=viewer) | Q(freelancer=viewer) | teams.team_jobs_q(viewer, prefix="job__"))
             .first()
         )
     if offer is None:
@@ -149,12 +150,16 @@ def offer_target(
         proposal = (
             Proposal.objects.select_related("job", "freelancer")
             .prefetch_related("milestones")
-            .filter(pk=_pk(proposal_id), job__client=client)
+            .filter(teams.client_side_q(client, prefix="job__"), pk=_pk(proposal_id))
             .exclude(status=Proposal.Status.WITHDRAWN)
             .first()
         )
         if proposal is None:
             raise NotFoundError("No such proposal.")
+        # a teammate of the job's client team hires for the owner; a viewer may not (403)
+        teams.require_job_action(
+            user=client, job=proposal.job, action=teams.HIRE, not_found="No such proposal."
+        )
         job = proposal.job
         initial.update(title=job.title, contract_type=job.budget_type, description=job.description[:5000])
         if job.budget_type == Job.BudgetType.HOURLY:
@@ -201,9 +206,17 @@ def _contracts() -> QuerySet[Contract]:
     return Contract.objects.select_related("client", "freelancer", "job")
 
 
+def _role_q(user: User, role: str) -> Q:
+    """The contracts where ``user`` is the ``role``; on the client side, with their client
+    teams' contracts (``accounts.teams``)."""
+    if role == "client":
+        return Q(client=user) | teams.team_jobs_q(user, prefix="job__")
+    return Q(**{role: user})
+
+
 def contract_list(*, user: User, role: str, status: str = "") -> QuerySet[Contract]:
     """The contracts where ``user`` is the ``role``, newest first, with their milestone totals."""
-    qs = _contracts().filter(**{role: user})
+    qs = _contracts().filter(_role_q(user, role))
     if status:
         qs = qs.filter(status=status)
     return qs.annotate(
@@ -214,7 +227,7 @@ def contract_list(*, user: User, role: str, status: str = "") -> QuerySet[Contra
 
 
 def contract_status_counts(*, user: User, role: str) -> dict[str, int]:
-    counts = Contract.objects.filter(**{role: user}).aggregate(
+    counts = Contract.objects.filter(_role_q(user, role)).aggregate(
         active=Count("pk", filter=Q(status=Contract.Status.ACTIVE)),
         paused=Count("pk", filter=Q(status=Contract.Status.PAUSED)),
         ended=Count("pk", filter=Q(status=Contract.Status.ENDED)),
@@ -227,6 +240,18 @@ def contract_get_for_party(*, contract_id: Any, viewer: Any) -> Contract:
     contract = None
     if pk and getattr(viewer, "is_authenticated", False):
         contract = _contracts().filter(pk=pk).filter(Q(client=viewer) | Q(freelancer=viewer)).first()
+    if contract is None:
+        raise NotFoundError("No such contract.")
+    return contract
+
+
+def contract_get_for_teammate(*, contract_id: Any, viewer: Any) -> Contract:
+    """A contract of a job of one of the viewer's client teams, to read (``accounts.teams``);
+    404 otherwise. Only the contract page uses it: every action stays the parties'."""
+    pk = _pk(contract_id)
+    contract = None
+    if pk and getattr(viewer, "is_authenticated", False):
+        contract = _contracts().filter(teams.team_jobs_q(viewer, prefix="job__"), pk=pk).first()
     if contract is None:
         raise NotFoundError("No such contract.")
     return contract
@@ -372,7 +397,7 @@ class ContractPage:
 
 
 def contract_page(*, contract: Contract, viewer: User) -> ContractPage:
-    role = contract.party_role(viewer)
+    role = teams.contract_role(viewer, contract)  # 'viewer': a teammate of the job's client team
     if role is None:
         raise NotFoundError("No such contract.")
     milestones = list(contract.milestones.select_related("added_by").order_by("position", "id"))

@@ -42,8 +42,9 @@ from django.db.models import F, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import teams
 from accounts.models import ClientProfile, User
-from accounts.services import require_can_act
+from accounts.services import require_can_act, suspended_handover
 from jobs import services as job_services
 from jobs.models import Invitation, Job
 from marketplace.errors import (
@@ -54,7 +55,7 @@ from marketplace.errors import (
     field_error,
 )
 from marketplace.money import format_cents
-from marketplace.uploads import process_file
+from marketplace.uploads import process_file, safe_display_name
 from messaging import services as messaging
 from messaging.models import NotificationKind
 from proposals import services as proposal_services
@@ -414,7 +415,14 @@ def _has_past_contract(client_id: int, freelancer_id: int) -> bool:
 def _offer_from_proposal(actor: User, proposal_id: Any) -> tuple[Proposal, Job]:
     """The proposal (to one of the actor's jobs) and its job, locked in that order."""
     job_id = Proposal.objects.filter(pk=_pk(proposal_id)).values_list("job_id", flat=True).first()
-    job = Job.objects.select_for_update().filter(pk=job_id, client=actor).first() if job_id else None
+    # the job's client, or a hiring manager of its client team (a viewer: 403)
+    job = (
+        Job.objects.select_for_update().filter(teams.client_side_q(actor), pk=job_id).first()
+        if job_id
+        else None
+    )
+    if job is not None:
+        teams.require_job_action(user=actor, job=job, action=teams.HIRE, not_found="No such proposal.")
     proposal = (
         Proposal.objects.select_related("freelancer").filter(pk=proposal_id, job=job).first() if job else None
     )
@@ -509,7 +517,9 @@ def offer_create(*, actor: User, data: OfferInput) -> Offer:
         freelancer, job = _direct_offer_target(actor, data.freelancer_id, data.job_id)
     else:
         raise _error("Choose whom the offer is for.", "recipient_required", "freelancer_id")
-    pending = Offer.objects.filter(client=actor, freelancer=freelancer, status=Offer.Status.PENDING)
+    # a teammate hires for the team's owner: the offer (and the contract) are the owner's
+    client = User.objects.get(pk=job.client_id) if job is not None and job.client_id != actor.pk else actor
+    pending = Offer.objects.filter(client=client, freelancer=freelancer, status=Offer.Status.PENDING)
     pending = pending.filter(job=job) if job is not None else pending.filter(job__isnull=True)
     if pending.exists():
         raise ApplicationError(
@@ -517,7 +527,9 @@ def offer_create(*, actor: User, data: OfferInput) -> Offer:
             + (" for this job." if job is not None else "."),
             code="offer_pending",
         )
-    offer = Offer(client=actor, freelancer=freelancer, job=job, proposal=proposal, **values)
+    offer = Offer(client=client, freelancer=freelancer, job=job, proposal=proposal, **values)
+    if proposal is not None and proposal.agency_id is not None:
+        offer.agency_id = proposal.agency_id  # an agency's proposal: the contract pays the agency
     try:
         with transaction.atomic():
             offer.save()
@@ -569,6 +581,17 @@ def _party_offer_for_update(actor: User, offer_id: Any, *, side: str) -> Offer:
     party gets 403 (they can see it); anyone else gets 404."""
     require_can_act(actor)
     offer = _offer_for_update(offer_id)
+    job = offer.job if offer.job_id else None
+    if (
+        actor.pk not in (offer.client_id, offer.freelancer_id)
+        and job is not None
+        and teams.team_role(actor, job)
+    ):
+        # a teammate of the job's client team: a hiring manager acts for the owner, a viewer reads
+        teams.require_job_action(user=actor, job=job, action=teams.HIRE)
+        if side != "client":
+            raise PermissionDeniedError("Only the freelancer can do this.", code="wrong_party")
+        return offer
     if actor.pk not in (offer.client_id, offer.freelancer_id):
         raise NotFoundError("No such offer.")
     if getattr(offer, f"{side}_id") != actor.pk:
@@ -686,6 +709,7 @@ def _accept(actor: User, offer: Offer) -> Contract:
         freelancer=actor,
         job_id=offer.job_id,
         proposal_id=offer.proposal_id,
+        agency_id=offer.agency_id,
         title=offer.title,
         contract_type=offer.contract_type,
         currency=offer.currency,
@@ -1182,7 +1206,7 @@ def store_contract_file(
     item = ContractFile(
         contract=contract,
         uploaded_by=actor,
-        original_name=str(upload.name or "file")[:200],
+        original_name=safe_display_name(upload.name),
         size_bytes=upload.size or 0,
     )
     item.file.save(content.name or "file", content, save=False)
@@ -1197,8 +1221,10 @@ def store_contract_file(
 
 @transaction.atomic
 def contract_file_add(*, actor: User, contract_id: int, upload: UploadedFile | None) -> ContractFile:
-    """A party shares a file on the contract (checked by type and size, stored privately)."""
-    contract = _contract_for_update(actor, contract_id)
+    """A party shares a file on the contract (checked by type and size, stored privately).
+    A suspended party still may: handing over files (``suspended_handover``)."""
+    with suspended_handover(actor):
+        contract = _contract_for_update(actor, contract_id)
     _require_not_ended(contract)
     if upload is None:
         raise _error("Choose a file to upload.", "file_missing", "file")

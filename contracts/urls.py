@@ -74,6 +74,11 @@ urlpatterns = [
         name="milestone_approve",
     ),
     path(
+        "contracts/<int:contract_id>/milestones/<int:milestone_id>/suspension-refund/",
+        escrow.milestone_suspension_refund,
+        name="milestone_suspension_refund",
+    ),
+    path(
         "contracts/<int:contract_id>/milestones/<int:milestone_id>/changes/",
         escrow.milestone_request_changes,
         name="milestone_changes",

@@ -7,11 +7,10 @@ from __future__ import annotations
 from typing import cast
 
 from django.contrib import admin, messages
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.urls import reverse
-from django.utils.html import format_html
 
+from accounts.admin_moderation import ReportsInline, open_flags_count_subquery
 from accounts.models import User
 from marketplace.admin_utils import ReadOnlyAdmin, ReadOnlyInline
 from marketplace.admin_utils import log_admin_action as _log
@@ -23,7 +22,6 @@ from .models import (
     Invitation,
     Job,
     JobEvent,
-    JobFlag,
     JobMatch,
     SavedSearch,
     ServiceListing,
@@ -42,15 +40,6 @@ class JobEventInline(ReadOnlyInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
-
-
-class JobFlagInline(ReadOnlyInline):
-    model = JobFlag
-    fields = ("created_at", "reporter", "reason", "note", "reviewed_at")
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("reporter")
 
 
 @admin.register(Job)
@@ -73,7 +62,7 @@ class JobAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
     exclude = ("search_vector",)
-    inlines = (JobEventInline, JobFlagInline)
+    inlines = (JobEventInline, ReportsInline)  # reports: the moderation queue
     actions = ("remove_selected",)
 
     def get_queryset(self, request):
@@ -81,7 +70,7 @@ class JobAdmin(ReadOnlyAdmin):
             super()
             .get_queryset(request)
             .defer("search_vector")
-            .annotate(open_flag_count=Count("flags", filter=Q(flags__reviewed_at__isnull=True)))
+            .annotate(open_flag_count=open_flags_count_subquery(Job))
         )
 
     @admin.display(description="client", ordering="client__email")
@@ -121,64 +110,13 @@ class JobAdmin(ReadOnlyAdmin):
             self.message_user(request, "Not removed: " + " ".join(refused), messages.ERROR)
 
 
-class ReviewedFilter(admin.SimpleListFilter):
-    title = "review"
-    parameter_name = "reviewed"
-
-    def lookups(self, request, model_admin):
-        return [("no", "Not reviewed"), ("yes", "Reviewed")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "no":
-            return queryset.filter(reviewed_at__isnull=True)
-        if self.value() == "yes":
-            return queryset.filter(reviewed_at__isnull=False)
-        return queryset
-
-
-@admin.register(JobFlag)
-class JobFlagAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "job_link", "job_status", "reporter", "reason", "note", "reviewed")
-    list_filter = (ReviewedFilter, "reason")
-    search_fields = ("job__title", "job__public_id", "reporter__email", "note")
-    list_select_related = ("job", "reporter")
-    ordering = ("reviewed_at", "-created_at")
-    actions = ("mark_reviewed",)
-
-    @admin.display(description="job", ordering="job__title")
-    def job_link(self, flag: JobFlag) -> str:
-        return format_html(
-            '<a href="{}">{}</a> (<a href="{}">page</a>)',
-            reverse("admin:jobs_job_change", args=[flag.job_id]),
-            flag.job.title,
-            reverse("jobs:detail", kwargs={"public_id": flag.job.public_id}),
-        )
-
-    @admin.display(description="job status", ordering="job__status")
-    def job_status(self, flag: JobFlag) -> str:
-        return flag.job.get_status_display()
-
-    @admin.display(description="reviewed", boolean=True, ordering="reviewed_at")
-    def reviewed(self, flag: JobFlag) -> bool:
-        return flag.reviewed_at is not None
-
-    @admin.action(description="Mark reviewed")
-    def mark_reviewed(self, request: HttpRequest, queryset: QuerySet[JobFlag]) -> None:
-        flags = list(queryset.filter(reviewed_at__isnull=True))
-        services.job_flags_mark_reviewed(actor=cast(User, request.user), flag_ids=[f.pk for f in flags])
-        for flag in flags:
-            _log(request, flag, "Marked reviewed.")
-        self.message_user(
-            request, f"Marked {len(flags)} flag{'s' if len(flags) != 1 else ''} reviewed.", messages.SUCCESS
-        )
-
-
 @admin.register(Invitation)
 class InvitationAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "job", "client", "freelancer", "status", "decline_reason", "expires_at")
     list_filter = ("status", "decline_reason")
     search_fields = ("job__title", "job__public_id", "freelancer__email", "client__email")
     list_select_related = ("job", "client", "freelancer")
+    date_hierarchy = "created_at"
     ordering = ("-created_at",)
 
 
@@ -188,6 +126,7 @@ class SavedSearchAdmin(ReadOnlyAdmin):
     list_filter = ("notify",)
     search_fields = ("name", "user__email", "query_string")
     list_select_related = ("user",)
+    date_hierarchy = "created_at"
     ordering = ("-created_at",)
 
 
@@ -302,6 +241,7 @@ class ServiceOrderAdmin(ReadOnlyAdmin):
     list_filter = ("status",)
     search_fields = ("public_id", "buyer__email", "listing__title")
     list_select_related = ("listing", "buyer")
+    date_hierarchy = "created_at"
     ordering = ("-created_at",)
     inlines = (ServiceOrderEventInline,)
 

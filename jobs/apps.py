@@ -6,3 +6,8 @@ class JobsConfig(AppConfig):
 
     name = "jobs"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import moderation
+
+        moderation.register()  # jobs and services in the moderation queue

@@ -408,7 +408,7 @@ def listing_reject(*, actor: User, listing_id: int, reason: str) -> ServiceListi
 
 def listing_public_qs() -> QuerySet[ServiceListing]:
     return ServiceListing.objects.filter(
-        status=ServiceListing.Status.APPROVED, freelancer__is_active=True
+        status=ServiceListing.Status.APPROVED, freelancer__is_active=True, hidden_at__isnull=True
     ).select_related("freelancer", "freelancer__freelancer_profile", "category")
 
 
@@ -453,6 +453,8 @@ def listing_for_viewer(public_id: str, viewer: User | None) -> ServiceListing:
     is_owner = viewer is not None and viewer.is_authenticated and listing.freelancer_id == viewer.pk
     is_staff = viewer is not None and viewer.is_authenticated and viewer.is_staff
     if listing.status != ServiceListing.Status.APPROVED and not (is_owner or is_staff):
+        raise NotFoundError("No such service.")
+    if listing.hidden_at is not None and not (is_owner or is_staff):  # hidden by staff moderation
         raise NotFoundError("No such service.")
     return listing
 
@@ -533,7 +535,7 @@ def order_create(
     require_can_act(actor)
     listing = (
         ServiceListing.objects.select_for_update(no_key=True)
-        .filter(pk=_pk(listing_id), status=ServiceListing.Status.APPROVED)
+        .filter(pk=_pk(listing_id), status=ServiceListing.Status.APPROVED, hidden_at__isnull=True)
         .first()
     )
     if listing is None:

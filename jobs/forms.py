@@ -8,9 +8,9 @@ from typing import Any
 from django import forms
 
 from accounts.forms import MoneyField
-from accounts.models import Category, ExperienceLevel, Skill, Subcategory
+from accounts.models import Category, ExperienceLevel, FlagReason, Skill, Subcategory
 
-from .models import Job, JobFlag
+from .models import JOB_FLAG_REASONS, Job
 from .selectors_posting import DRAFT_DESCRIPTION, subcategory_choices
 from .services import (
     DESCRIPTION_MAX,
@@ -231,7 +231,10 @@ class JobCloseForm(forms.Form):
 
 
 class JobFlagForm(forms.Form):
-    reason = forms.ChoiceField(choices=[("", "Choose a reason"), *JobFlag.Reason.choices], label="Reason")
+    reason = forms.ChoiceField(
+        choices=[("", "Choose a reason"), *((r, FlagReason(r).label) for r in JOB_FLAG_REASONS)],
+        label="Reason",
+    )
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "data-charcount": "1000"}),
         max_length=1000,

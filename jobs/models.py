@@ -19,7 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Category, ExperienceLevel, FreelancerProfile, Skill, Subcategory
+from accounts.models import Category, ExperienceLevel, FlagReason, FreelancerProfile, Skill, Subcategory
 
 
 def new_job_public_id() -> str:
@@ -200,28 +200,15 @@ class JobAttachment(models.Model):
         return self.original_name
 
 
-class JobFlag(models.Model):
-    class Reason(models.TextChoices):
-        SPAM = "spam", "Spam or advertising"
-        SCAM = "scam", "Scam or asks to pay outside the marketplace"
-        INAPPROPRIATE = "inappropriate", "Inappropriate or offensive"
-        UNPAID_TEST = "unpaid_test", "Asks for free work or an unpaid test"
-        OTHER = "other", "Other"
-
-    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="flags")
-    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    reason = models.CharField(max_length=16, choices=Reason.choices)
-    note = models.TextField(max_length=1000, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        constraints: ClassVar = [
-            models.UniqueConstraint(fields=["job", "reporter"], name="job_flag_once_per_user")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_reason_display()} on {self.job_id}"
+# What a job can be reported for (the job page's form and API). The reports themselves are
+# ``accounts.ContentFlag`` rows: the moderation queue (``accounts.moderation``).
+JOB_FLAG_REASONS: tuple[str, ...] = (
+    FlagReason.SPAM,
+    FlagReason.SCAM,
+    FlagReason.INAPPROPRIATE,
+    FlagReason.UNPAID_TEST,
+    FlagReason.OTHER,
+)
 
 
 class SavedJob(models.Model):

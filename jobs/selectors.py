@@ -97,6 +97,7 @@ from django.http import Http404, QueryDict
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import Category, ExperienceLevel, Skill, Subcategory, User
+from accounts.teams import client_side_q as team_client_side_q
 from marketplace.errors import ApplicationError
 
 from .models import Invitation, Job, SavedJob, SavedSearch
@@ -171,7 +172,8 @@ def job_visible_q(viewer: Viewer) -> Q:
     invited = Q(status=Job.Status.OPEN, visibility=Job.Visibility.INVITE_ONLY) & Q(
         Exists(Invitation.objects.filter(job=OuterRef("pk"), freelancer_id=viewer.pk))
     )
-    return public | Q(client_id=viewer.pk) | invited
+    # teammates of a client team see the team's jobs (accounts.teams)
+    return public | team_client_side_q(viewer) | invited
 
 
 def job_get_for_viewer(*, public_id: str, viewer: Viewer) -> Job:

@@ -29,10 +29,13 @@ from django.http import Http404
 from django.utils import timezone
 from django_countries import countries
 
+from accounts import teams
 from accounts.models import Category, ClientProfile, ExperienceLevel, Skill, Subcategory, User
+from accounts.moderation import open_flag_reason as moderation_flag_reason
+from accounts.teams import client_side_q as team_client_side_q
 from marketplace.money import format_cents
 
-from .models import Invitation, Job, JobAttachment, JobEvent, JobFlag, SavedJob
+from .models import Invitation, Job, JobAttachment, JobEvent, SavedJob
 from .services import DESCRIPTION_MIN, MAX_SKILLS, MIN_FIXED_CENTS, JobInput
 
 # The wizard creates the draft at its first step, before the client has written the
@@ -100,11 +103,15 @@ def own_job_queryset() -> QuerySet[Job]:
     return Job.objects.select_related("category", "subcategory").prefetch_related(*_JOB_PREFETCHES)
 
 
-def own_job_get(*, public_id: str, user: User) -> Job:
-    """The user's own job (any status) for editing; someone else's job is not found."""
-    job = own_job_queryset().filter(public_id=public_id, client=user).first()
+def own_job_get(*, public_id: str, user: User, action: str = "edit_job") -> Job:
+    """The user's own job (any status) for editing; someone else's job is not found.
+
+    A teammate of the job's client team gets it too (``accounts.teams``): a 403 when their
+    role does not allow ``action``."""
+    job = own_job_queryset().filter(team_client_side_q(user), public_id=public_id).first()
     if job is None:
         raise Http404("No such job.")
+    teams.require_job_action(user=user, job=job, action=action)
     return job
 
 
@@ -245,7 +252,7 @@ MINE_TABS: dict[str, tuple[str, list[str]]] = {
 
 def client_job_tab_counts(*, client: User) -> dict[str, int]:
     """How many of the client's jobs each tab of "My jobs" holds (one query)."""
-    totals = Job.objects.filter(client=client).aggregate(
+    totals = Job.objects.filter(team_client_side_q(client)).aggregate(
         **{key: Count("pk", filter=Q(status__in=statuses)) for key, (_, statuses) in MINE_TABS.items()}
     )
     return {key: totals[key] or 0 for key in MINE_TABS}
@@ -253,7 +260,7 @@ def client_job_tab_counts(*, client: User) -> dict[str, int]:
 
 def client_job_list(*, client: User, tab: str | None = None) -> QuerySet[Job]:
     """The client's jobs, newest first; ``tab`` (drafts, open, closed) narrows the statuses."""
-    qs = Job.objects.filter(client=client).select_related("category")
+    qs = Job.objects.filter(team_client_side_q(client)).select_related("category", "team")
     if tab is not None:
         qs = qs.filter(status__in=MINE_TABS[tab][1])
     return qs.order_by("-created_at", "-id")
@@ -496,6 +503,7 @@ class JobPage:
     missing: list[MissingPart] = field(default_factory=list)
     can_reopen: bool = False
     invitation: Invitation | None = None  # the viewer's invitation to this job
+    team_role: str | None = None  # the viewer's role when the job is their client team's
 
     @property
     def last_viewed_by_client_at(self) -> datetime | None:
@@ -507,7 +515,7 @@ def job_page(*, job: Job, viewer: User | AnonymousUser | None) -> JobPage:
     prefetch_related_objects([job], *_JOB_PREFETCHES)
     authed = viewer is not None and viewer.is_authenticated
     user = viewer if isinstance(viewer, User) and authed else None
-    is_owner = user is not None and job.client_id == user.pk
+    is_owner = user is not None and (job.client_id == user.pk or teams.can(user, job, teams.EDIT_JOB))
     page = JobPage(
         job=job,
         is_owner=is_owner,
@@ -515,14 +523,15 @@ def job_page(*, job: Job, viewer: User | AnonymousUser | None) -> JobPage:
         proposals_range=proposals_range(job.proposals_count),
         similar=similar_jobs(job=job),
     )
+    if user is not None and job.team_id:
+        page.team_role = teams.team_role(user, job)
     if is_owner:
         page.history = job_history(job=job)
         page.missing = job_missing_parts(job) if job.status == Job.Status.DRAFT else []
         page.can_reopen = job_can_reopen(job)
-    elif user is not None:
+    elif user is not None and page.team_role is None:
         page.saved = SavedJob.objects.filter(user=user, job=job).exists()
-        flag = JobFlag.objects.filter(job=job, reporter=user).only("reason").first()
-        page.flagged_reason = flag.reason if flag else ""
+        page.flagged_reason = moderation_flag_reason(reporter=user, obj=job)
         page.can_flag = job.status == Job.Status.OPEN
         page.invitation = Invitation.objects.filter(job=job, freelancer=user).first()
     return page

@@ -18,9 +18,11 @@ from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from accounts import moderation, teams
 from accounts.models import (
     Category,
     ClientProfile,
+    ContentFlag,
     ExperienceLevel,
     FreelancerProfile,
     Skill,
@@ -29,16 +31,16 @@ from accounts.models import (
 )
 from accounts.services import require_can_act as _require_can_act
 from marketplace.errors import ApplicationError, NotFoundError, PermissionDeniedError
-from marketplace.uploads import process_file
+from marketplace.uploads import process_file, safe_display_name
 
 from . import cache as jobs_cache
 from . import signals as job_signals
 from .models import (
+    JOB_FLAG_REASONS,
     Invitation,
     Job,
     JobAttachment,
     JobEvent,
-    JobFlag,
     SavedJob,
     SavedSearch,
     ScreeningQuestion,
@@ -91,10 +93,12 @@ def _require_client(actor: User) -> ClientProfile:
 
 
 def _own_job_for_update(actor: User, job_id: int) -> Job:
-    """Lock and return the actor's job; someone else's job is simply not found."""
-    job = Job.objects.select_for_update().filter(pk=job_id, client=actor).first()
+    """Lock and return the actor's job; someone else's job is simply not found. A teammate
+    of the job's client team whose role may edit it gets it too (a viewer: 403)."""
+    job = Job.objects.select_for_update().filter(teams.client_side_q(actor), pk=job_id).first()
     if job is None:
         raise NotFoundError("No such job.")
+    teams.require_job_action(user=actor, job=job, action=teams.EDIT_JOB)
     return job
 
 
@@ -307,11 +311,18 @@ def _after_commit_refresh_matches(job_id: int) -> None:
 
 
 @transaction.atomic
-def job_create(*, actor: User, data: JobInput) -> Job:
-    """Create a draft job for the acting client."""
+def job_create(*, actor: User, data: JobInput, team_id: int | None = None) -> Job:
+    """Create a draft job for the acting client. With ``team_id``, the job is the team's:
+    its client is the team's owner (whose money pays for it) and the event records the
+    teammate who posted it."""
     profile = _require_client(actor)
     values = _validate(data)
-    job = Job(client=actor, client_country=str(profile.country or ""))
+    client, team = actor, None
+    if team_id is not None:
+        team = teams.team_for_posting(actor=actor, team_id=team_id)
+        client = team.owner
+        profile = ClientProfile.objects.filter(user=client).first() or profile
+    job = Job(client=client, team=team, client_country=str(profile.country or ""))
     _apply(job, values)
     JobEvent.objects.create(job=job, actor=actor, kind=JobEvent.Kind.CREATED, to_status=job.status)
     return job
@@ -347,6 +358,8 @@ def job_update(*, actor: User, job_id: int, data: JobInput) -> Job:
 def job_publish(*, actor: User, job_id: int) -> Job:
     profile = _require_client(actor)
     job = _own_job_for_update(actor, job_id)
+    if job.client_id != actor.pk:  # a teammate publishes the team's job: the owner's figures move
+        profile = ClientProfile.objects.filter(user_id=job.client_id).first() or profile
     if job.status != Job.Status.DRAFT:
         raise ApplicationError(
             "Only a draft can be published; a closed job is reopened instead.",
@@ -424,7 +437,7 @@ def job_remove_by_staff(*, actor: User, job_id: int, note: str = "") -> Job:
     job.close_reason = Job.CloseReason.REMOVED_BY_STAFF
     job.closed_at = timezone.now()
     job.save(update_fields=["status", "close_reason", "closed_at", "updated_at"])
-    JobFlag.objects.filter(job=job, reviewed_at__isnull=True).update(reviewed_at=timezone.now())
+    moderation.flags_resolve(actor=actor, obj=job)  # its reports in the moderation queue are handled
     _expire_pending_invitations(job)
     job_signals.job_closed.send(sender=Job, job=job, actor=actor, removed_by_staff=True)
     _after_commit_refresh_matches(job.pk)
@@ -439,7 +452,7 @@ def job_add_attachment(*, actor: User, job_id: int, upload) -> JobAttachment:
     if job.attachments.count() >= MAX_ATTACHMENTS:
         raise ApplicationError(f"Attach at most {MAX_ATTACHMENTS} files.", code="too_many_attachments")
     content = process_file(upload, allowed=ATTACHMENT_KINDS, max_bytes=settings.PORTFOLIO_FILE_MAX_BYTES)
-    attachment = JobAttachment(job=job, original_name=str(upload.name)[:200], size_bytes=upload.size or 0)
+    attachment = JobAttachment(job=job, original_name=safe_display_name(upload.name), size_bytes=upload.size or 0)
     attachment.file.save(content.name or "attachment", content, save=False)
     attachment.save()
     jobs_cache.job_changed(job)
@@ -509,30 +522,18 @@ def job_mark_viewed_by_client(*, actor: User, job: Job) -> None:
 
 
 @transaction.atomic
-def job_flag(*, actor: User, job_id: int, reason: str, note: str = "") -> JobFlag:
-    """Report a job to staff. One flag per user and job (a repeat updates the reason)."""
+def job_flag(*, actor: User, job_id: int, reason: str, note: str = "") -> ContentFlag:
+    """Report a job to staff: a report in the moderation queue (``accounts.moderation``).
+    One per user and job; a repeat while it is still open changes the reason and note."""
     _require_can_act(actor)
-    if reason not in JobFlag.Reason.values:
+    if reason not in JOB_FLAG_REASONS:
         raise ApplicationError("Choose a reason.", code="reason_required")
     job = Job.objects.filter(pk=job_id, status=Job.Status.OPEN).first()
     if job is None:
         raise NotFoundError("No such job.")
     if job.client_id == actor.pk:
         raise ApplicationError("You cannot flag your own job.", code="own_job")
-    flag, _ = JobFlag.objects.update_or_create(
-        job=job, reporter=actor, defaults={"reason": reason, "note": note.strip()[:1000]}
-    )
-    return flag
-
-
-@transaction.atomic
-def job_flags_mark_reviewed(*, actor: User, flag_ids: list[int]) -> int:
-    """Staff mark flags as handled. Returns how many changed."""
-    if not actor.is_staff:
-        raise PermissionDeniedError("Only staff can review flags.")
-    return JobFlag.objects.filter(pk__in=flag_ids, reviewed_at__isnull=True).update(
-        reviewed_at=timezone.now()
-    )
+    return moderation.flag_create(actor=actor, obj=job, reason=reason, note=note.strip()[:1000], replace=True)
 
 
 # --- saved jobs and searches -------------------------------------------------------------------

@@ -6,3 +6,7 @@ class MarketplaceConfig(AppConfig):
 
     name = "marketplace"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # connects the security log's receivers (sign-ins, failures, password changes)
+        from . import security  # noqa: F401

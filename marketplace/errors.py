@@ -82,6 +82,11 @@ def _as_text(value: Any) -> str:
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF exception handler answering ``{"message", "code", "extra"}``."""
+    from .security import denial_status, log_denial  # security log of permission refusals
+
+    denied = denial_status(exc)
+    if denied is not None:
+        log_denial(context.get("request"), status=denied, reason=getattr(exc, "message", None) or str(exc))
     if isinstance(exc, ApplicationError):
         return Response(
             {"message": exc.message, "code": exc.code, "extra": exc.extra}, status=exc.status_code

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import secrets
+import unicodedata
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
@@ -93,6 +94,26 @@ def detect_kind(head: bytes, allowed: tuple[str, ...]) -> str | None:
     return kinds[0] if kinds else None
 
 
+def safe_display_name(name: str | None, *, max_length: int = 200) -> str:
+    """The name a user gave a file, made harmless to show and to send back in
+    Content-Disposition: no folders (``../../etc/passwd.png`` -> ``passwd.png``), no control
+    or invisible formatting characters (NUL, newlines, the right-to-left override that makes
+    ``invoice<U+202E>fdp.exe`` read as ``invoiceexe.pdf``), no leading dots, at most
+    ``max_length`` characters with the extension kept. Files are stored under
+    ``random_name``; this name is only ever displayed."""
+    text = unicodedata.normalize("NFC", str(name or ""))
+    text = text.replace("\\", "/").split("/")[-1]
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn"))
+    text = " ".join(text.split()).lstrip(". ")
+    if not text:
+        return "file"
+    if len(text) > max_length:
+        stem, extension = os.path.splitext(text)
+        extension = extension[:16]
+        text = stem[: max_length - len(extension)] + extension
+    return text
+
+
 def random_name(extension: str) -> str:
     """A storage name that reveals nothing and cannot traverse paths."""
     return f"{secrets.token_urlsafe(18)}{extension}"
@@ -119,7 +140,7 @@ def validate_file(upload: UploadedFile, *, allowed: tuple[str, ...], max_bytes: 
         raise UploadError(
             f"This file type is not accepted. Allowed: {names}.", code="file_type", extra={"allowed": names}
         )
-    ext = _extension(upload.name or "")
+    ext = _extension(safe_display_name(upload.name))
     kind_key = next((k for k in kinds if ext in KINDS[k].extensions), kinds[0])
     if ext not in KINDS[kind_key].extensions:
         raise UploadError(
@@ -179,4 +200,7 @@ def process_file(upload: UploadedFile, *, allowed: tuple[str, ...], max_bytes: i
     kind_key = validate_file(upload, allowed=allowed, max_bytes=max_bytes)
     upload.seek(0)
     data = upload.read()
-    return ContentFile(data, name=random_name(_extension(upload.name or "") or KINDS[kind_key].extensions[0]))
+    extension = _extension(safe_display_name(upload.name))
+    if extension not in KINDS[kind_key].extensions:
+        extension = KINDS[kind_key].extensions[0]
+    return ContentFile(data, name=random_name(extension))

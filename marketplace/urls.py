@@ -2,11 +2,12 @@ from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import views as account_views
 
 from . import views
+from .security import swagger_csp
 
 # Staff sign in through allauth, so that MFA and lock-out apply to the admin too.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
@@ -31,13 +32,15 @@ urlpatterns = [
     path("", include("reviews.urls")),
     path("", include("community.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+    # the split view serves its start-up script as a file: no inline script under the CSP
+    path("api/docs/", swagger_csp(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="api_docs"),
 ]
 
 if settings.DEBUG or getattr(settings, "SERVE_MEDIA", False):
     # Development and tests only; in production the proxy serves /media/ (docker-compose).
     urlpatterns += [path("media/<path:path>", views.media, name="media")]
 
+handler400 = "marketplace.views.error_400"
 handler404 = "marketplace.views.error_404"
 handler403 = "marketplace.views.error_403"
 handler500 = "marketplace.views.error_500"

@@ -1,7 +1,8 @@
-"""Staff moderation of chat: flagged and reported messages, blocks, notifications.
+"""Staff moderation of chat: flagged messages, blocks, notifications (reported messages are
+in the moderation queue, ``accounts.admin_moderation``).
 
 Messages are read-only here (staff see deleted text too, as evidence). Actions call
-services: resolving a report, joining a conversation as staff (for a dispute).
+services: joining a conversation as staff (for a dispute).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from .models import (
     Block,
     Conversation,
     Message,
-    MessageReport,
     Notification,
     NotificationPreference,
     Participant,
@@ -62,6 +62,8 @@ class ConversationAdmin(ReadOnlyAdmin):
     )
     list_filter = ("has_contract", "subject_type")
     search_fields = ("title", "participants__user__email")
+    list_select_related = ("subject_type",)
+    date_hierarchy = "created_at"
     inlines = (ParticipantInline,)
     exclude = ("last_message",)
     actions = ("join_as_staff",)
@@ -124,52 +126,6 @@ class MessageAdmin(ReadOnlyAdmin):
         return ", ".join(REASON_LABELS.get(r, r) for r in obj.off_platform_reasons)
 
 
-class UnresolvedFilter(admin.SimpleListFilter):
-    title = "status"
-    parameter_name = "open"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Open"), ("no", "Resolved")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(resolved_at__isnull=True)
-        if self.value() == "no":
-            return queryset.filter(resolved_at__isnull=False)
-        return queryset
-
-
-@admin.register(MessageReport)
-class MessageReportAdmin(ReadOnlyAdmin):
-    list_display = (
-        "created_at",
-        "reason",
-        "reporter",
-        "reported_sender",
-        "reported_text",
-        "resolved_at",
-        "resolved_by",
-    )
-    list_filter = (UnresolvedFilter, "reason")
-    list_select_related = ("message__sender", "reporter", "resolved_by")
-    ordering = ("resolved_at", "-created_at")
-    actions = ("resolve",)
-
-    @admin.display(description="sender")
-    def reported_sender(self, obj: MessageReport) -> str:
-        return str(obj.message.sender or "")
-
-    @admin.display(description="message")
-    def reported_text(self, obj: MessageReport) -> str:
-        return excerpt(obj.message.body, 100)
-
-    @admin.action(description="Mark the selected reports resolved")
-    def resolve(self, request: HttpRequest, queryset: QuerySet[MessageReport]) -> None:
-        for report in queryset:
-            services.message_report_resolve(actor=cast(User, request.user), report_id=report.pk)
-        self.message_user(request, f"Resolved {queryset.count()} report(s).", messages.SUCCESS)
-
-
 @admin.register(Attachment)
 class AttachmentAdmin(ReadOnlyAdmin):
     """Names and sizes only: files are downloaded by participants through the chat."""
@@ -184,6 +140,9 @@ class AttachmentAdmin(ReadOnlyAdmin):
         "message",
     )
     list_select_related = ("uploader", "conversation", "message")
+    list_filter = ("kind",)
+    search_fields = ("original_name", "uploader__email")
+    date_hierarchy = "created_at"
     fields = (
         "conversation",
         "message",
@@ -201,6 +160,7 @@ class BlockAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "blocker", "blocked")
     list_select_related = ("blocker", "blocked")
     search_fields = ("blocker__email", "blocked__email")
+    date_hierarchy = "created_at"
 
 
 @admin.register(Notification)
@@ -209,6 +169,7 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_filter = ("kind",)
     list_select_related = ("recipient",)
     search_fields = ("recipient__email", "text")
+    date_hierarchy = "created_at"
 
 
 @admin.register(NotificationPreference)
@@ -216,3 +177,4 @@ class NotificationPreferenceAdmin(ReadOnlyAdmin):
     list_display = ("user", "kind", "channel", "updated_at")
     list_filter = ("kind", "channel")
     list_select_related = ("user",)
+    search_fields = ("user__email",)

@@ -10,3 +10,8 @@ class MessagingConfig(AppConfig):
 
     name = "messaging"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import moderation
+
+        moderation.register()  # chat messages in the moderation queue

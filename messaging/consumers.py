@@ -44,6 +44,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from accounts.models import User
+from marketplace import ratelimit
 from marketplace.errors import ApplicationError
 
 from . import payloads, presence, realtime, selectors, services
@@ -163,6 +164,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
         body = frame.get("body", "")
         if not isinstance(body, str):
             raise ApplicationError("body must be text.", code="invalid")
+        # the same message rate limit as the HTTP send (marketplace/ratelimit.py)
+        wait = await database_sync_to_async(ratelimit.hit_user)(self.user.pk, "message")
+        if wait:
+            raise ApplicationError(
+                ratelimit.limit_message("message", wait),
+                code="rate_limited",
+                extra={"retry_after_seconds": wait},
+            )
         result = await database_sync_to_async(services.message_send)(
             actor=self.user,
             conversation_id=frame.get("conversation"),

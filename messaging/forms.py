@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django import forms
 
-from .models import BODY_MAX_CHARS, CLIENT_MSG_ID_MAX, Channel, MessageReport, NotificationKind
+from accounts.models import FlagReason
+
+from .models import BODY_MAX_CHARS, CLIENT_MSG_ID_MAX, MESSAGE_REPORT_REASONS, Channel, NotificationKind
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -54,7 +56,7 @@ class MessageEditForm(forms.Form):
 class ReportForm(forms.Form):
     reason = forms.ChoiceField(
         label="Why are you reporting this message?",
-        choices=MessageReport.Reason.choices,
+        choices=[(r, FlagReason(r).label) for r in MESSAGE_REPORT_REASONS],
         widget=forms.RadioSelect,
     )
     note = forms.CharField(

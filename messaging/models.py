@@ -196,31 +196,9 @@ class Attachment(models.Model):
         return bool(self.thumbnail)
 
 
-class MessageReport(models.Model):
-    class Reason(models.TextChoices):
-        SPAM = "spam", "Spam"
-        SCAM = "scam", "Scam or fraud"
-        OFF_PLATFORM = "off_platform", "Asks to pay or talk outside the marketplace"
-        HARASSMENT = "harassment", "Harassment or abuse"
-        OTHER = "other", "Something else"
-
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reports")
-    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    reason = models.CharField(max_length=20, choices=Reason.choices)
-    note = models.TextField(blank=True, max_length=1000)
-    created_at = models.DateTimeField(default=timezone.now)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-
-    class Meta:
-        constraints: ClassVar = [
-            models.UniqueConstraint(fields=["message", "reporter"], name="report_once_per_message"),
-        ]
-
-    def __str__(self) -> str:
-        return f"Report of {self.message} by {self.reporter}"
+# What a message can be reported for. The reports themselves are ``accounts.ContentFlag``
+# rows: the moderation queue (``accounts.moderation``).
+MESSAGE_REPORT_REASONS: tuple[str, ...] = ("spam", "scam", "off_platform", "harassment", "other")
 
 
 class Block(models.Model):

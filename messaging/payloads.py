@@ -29,6 +29,9 @@ def attachment_payload(attachment: Attachment) -> dict[str, Any]:
     }
 
 
+HIDDEN_TEXT = "Removed by a moderator"
+
+
 def message_payload(message: Message, attachments: list[Attachment] | None = None) -> dict[str, Any]:
     """A message as clients see it. A deleted message keeps its place but not its content.
 
@@ -36,6 +39,8 @@ def message_payload(message: Message, attachments: list[Attachment] | None = Non
     ``message.attachments`` are used.
     """
     deleted = message.deleted_at is not None
+    # removed by a moderator: everyone (the sender too) sees only that it was removed
+    hidden = message.hidden_at is not None and not deleted
     sender = message.sender
     reply = message.reply_to
     if attachments is None:
@@ -46,8 +51,8 @@ def message_payload(message: Message, attachments: list[Attachment] | None = Non
         "seq": message.seq,
         "kind": message.kind,
         "sender": {"id": sender.pk, "name": sender.display_name} if sender is not None else None,
-        "body": "" if deleted else message.body,
-        "body_html": "" if deleted else str(render_body(message.body)),
+        "body": "" if deleted else (HIDDEN_TEXT if hidden else message.body),
+        "body_html": "" if deleted else (HIDDEN_TEXT if hidden else str(render_body(message.body))),
         "reply_to": {
             "seq": reply.seq,
             "sender_name": reply.sender.display_name if reply.sender is not None else "Marketplace",
@@ -59,8 +64,9 @@ def message_payload(message: Message, attachments: list[Attachment] | None = Non
         "created_at": _iso(message.created_at),
         "edited_at": _iso(message.edited_at),
         "deleted_at": _iso(message.deleted_at),
-        "flagged_off_platform": message.flagged_off_platform and not deleted,
-        "attachments": [] if deleted else [attachment_payload(a) for a in attachments],
+        "hidden": hidden,
+        "flagged_off_platform": message.flagged_off_platform and not deleted and not hidden,
+        "attachments": [] if deleted or hidden else [attachment_payload(a) for a in attachments],
     }
 
 

@@ -163,13 +163,15 @@ def message_by_seq(*, conversation_id: int, seq: Any) -> Message | None:
 
 def message_search(*, user: User, query: str, limit: int = SEARCH_LIMIT) -> list[Message]:
     """Messages containing ``query`` in the user's conversations, newest first (bounded)."""
-    text = " ".join(str(query or "").split())[:SEARCH_MAX_CHARS]
+    text = " ".join(str(query or "").replace("\x00", " ").split())[:SEARCH_MAX_CHARS]  # no NUL in SQL
     if len(text) < SEARCH_MIN_CHARS:
         return []
     mine = Participant.objects.filter(user=user, left_at__isnull=True).values("conversation_id")
     return list(
         Message.objects.select_related("sender", "conversation")
-        .filter(conversation_id__in=mine, deleted_at__isnull=True, body__icontains=text)
+        .filter(
+            conversation_id__in=mine, deleted_at__isnull=True, hidden_at__isnull=True, body__icontains=text
+        )
         .order_by("-created_at", "-pk")[: max(1, min(limit, SEARCH_LIMIT))]
     )
 
@@ -319,6 +321,8 @@ def attachment_for_user(*, user: User, attachment_id: Any) -> Attachment:
         raise AttachmentNotFound("No such file.")
     if attachment.message is not None and attachment.message.deleted_at is not None:
         raise AttachmentNotFound("No such file.")
+    if attachment.message is not None and attachment.message.hidden_at is not None:
+        raise AttachmentNotFound("No such file.")  # removed by a moderator
     return attachment
 
 

@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from marketplace.errors import ApplicationError, NotFoundError, PermissionDeniedError
-from marketplace.uploads import IMAGE_KINDS, process_file, process_image, validate_file
+from marketplace.uploads import IMAGE_KINDS, process_file, process_image, safe_display_name, validate_file
 
 from . import emails, payloads, presence, realtime, selectors
 from .errors import BlockedError, ConversationNotFound
@@ -42,12 +42,12 @@ from .models import (
     BODY_MAX_CHARS,
     CLIENT_MSG_ID_MAX,
     EDIT_WINDOW,
+    MESSAGE_REPORT_REASONS,
     Attachment,
     Block,
     Channel,
     Conversation,
     Message,
-    MessageReport,
     Notification,
     NotificationKind,
     NotificationPreference,
@@ -85,6 +85,19 @@ def _require_can_act(actor: User) -> None:
         raise PermissionDeniedError(
             "Your account is suspended; you can read but not send anything.", code="account_suspended"
         )
+
+
+def _require_can_act_or_hand_over(actor: User, conversation: Conversation, *, with_text: bool) -> None:
+    """``_require_can_act``, except that a suspended account may still hand over files in a
+    contract's conversation (the work it owes): files only, no text."""
+    if actor.is_authenticated and actor.is_active and actor.is_suspended and conversation.has_contract:
+        if with_text:
+            raise PermissionDeniedError(
+                "Your account is suspended: you can send files on your contracts, without text.",
+                code="account_suspended",
+            )
+        return
+    _require_can_act(actor)
 
 
 def _as_int(value: Any, *, field: str) -> int:
@@ -448,11 +461,15 @@ def message_send(
     ``client_msg_id`` wait for the first and then return it (the unique constraint on
     (conversation, sender, client_msg_id) is the backstop).
     """
-    _require_can_act(actor)
+    if not (actor.is_authenticated and actor.is_suspended):
+        _require_can_act(actor)
     text = _clean_body(body)
     msg_id = _clean_client_msg_id(client_msg_id)
     ids = _clean_ids(attachment_ids, field="attachment_ids", limit=MAX_ATTACHMENTS_PER_MESSAGE)
+    if actor.is_authenticated and actor.is_suspended and not ids:
+        _require_can_act(actor)
     conversation = _conversation_for_update(conversation_id, member=actor)
+    _require_can_act_or_hand_over(actor, conversation, with_text=bool(text))
     if msg_id:
         found = Message.objects.filter(
             conversation=conversation, sender=actor, client_msg_id=msg_id
@@ -584,12 +601,13 @@ def message_delete(*, actor: User, conversation_id: Any, seq: Any) -> Message:
 
 
 @transaction.atomic
-def message_report(
-    *, actor: User, conversation_id: Any, seq: Any, reason: str, note: str = ""
-) -> MessageReport:
-    """A participant reports someone else's message to staff (once per message)."""
+def message_report(*, actor: User, conversation_id: Any, seq: Any, reason: str, note: str = "") -> Any:
+    """A participant reports someone else's message to staff (once per message): a report
+    (``accounts.ContentFlag``) in the moderation queue, ``accounts.moderation``."""
+    from accounts.moderation import flag_create
+
     _require_can_act(actor)
-    if reason not in MessageReport.Reason.values:
+    if reason not in MESSAGE_REPORT_REASONS:
         raise ApplicationError(
             "Choose a reason for the report.", code="invalid_reason", extra={"field": "reason"}
         )
@@ -605,27 +623,41 @@ def message_report(
         raise NotFoundError("No such message.", code="message_not_found")
     if message.sender_id is None or message.sender_id == actor.pk:
         raise ApplicationError("You can report messages from other people only.", code="cannot_report")
-    try:
-        with transaction.atomic():
-            report = MessageReport.objects.create(message=message, reporter=actor, reason=reason, note=note)
-    except IntegrityError:
-        raise ApplicationError("You have already reported this message.", code="already_reported")
+    report = flag_create(actor=actor, obj=message, reason=reason, note=note)
     log.info("message_reported message_id=%s by=%s reason=%s", message.pk, actor.pk, reason)
     return report
 
 
 @transaction.atomic
-def message_report_resolve(*, actor: User, report_id: int) -> MessageReport:
+def message_hide(*, actor: User, message_id: int) -> Message:
+    """Staff remove a message (moderation): everyone sees "Removed by a moderator" in its
+    place, its files are no longer served; the text stays for staff."""
     if not actor.is_staff:
-        raise PermissionDeniedError("Only staff can resolve reports.")
-    report = MessageReport.objects.select_for_update().filter(pk=report_id).first()
-    if report is None:
-        raise NotFoundError("No such report.")
-    if report.resolved_at is None:
-        report.resolved_at = timezone.now()
-        report.resolved_by = actor
-        report.save(update_fields=["resolved_at", "resolved_by"])
-    return report
+        raise PermissionDeniedError("Only staff can remove messages.", code="staff_only")
+    message = Message.objects.select_for_update().filter(pk=message_id).first()
+    if message is None:
+        raise NotFoundError("No such message.", code="message_not_found")
+    if message.hidden_at is not None:
+        raise ApplicationError("This message is already removed.", code="already_hidden")
+    message.hidden_at = timezone.now()
+    message.save(update_fields=["hidden_at"])
+    _announce_change(message, "edited")
+    return message
+
+
+@transaction.atomic
+def message_unhide(*, actor: User, message_id: int) -> Message:
+    if not actor.is_staff:
+        raise PermissionDeniedError("Only staff can restore messages.", code="staff_only")
+    message = Message.objects.select_for_update().filter(pk=message_id).first()
+    if message is None:
+        raise NotFoundError("No such message.", code="message_not_found")
+    if message.hidden_at is None:
+        raise ApplicationError("This message is not removed.", code="not_hidden")
+    message.hidden_at = None
+    message.save(update_fields=["hidden_at"])
+    _announce_change(message, "edited")
+    return message
 
 
 # --- attachments -------------------------------------------------------------------------------
@@ -635,17 +667,20 @@ def message_report_resolve(*, actor: User, report_id: int) -> MessageReport:
 def attachment_upload(*, actor: User, conversation_id: Any, upload: UploadedFile | None) -> Attachment:
     """Store a file for a message not sent yet (size, type by content, random name).
 
-    Images are re-encoded (no metadata) and get a thumbnail for the preview.
+    Images are re-encoded (no metadata) and get a thumbnail for the preview. A suspended
+    account may still upload into a contract's conversation (handing over work).
     """
-    _require_can_act(actor)
+    if not (actor.is_authenticated and actor.is_suspended):
+        _require_can_act(actor)
     conversation = Conversation.objects.filter(pk=_as_int(conversation_id, field="conversation")).first()
     if conversation is None:
         raise ConversationNotFound("No such conversation.")
     _active_participant(conversation, actor)
+    _require_can_act_or_hand_over(actor, conversation, with_text=False)
     if upload is None:
         raise ApplicationError("Choose a file to upload.", code="file_missing", extra={"field": "file"})
     kind = validate_file(upload, allowed=ATTACHMENT_KINDS, max_bytes=ATTACHMENT_MAX_BYTES)
-    original_name = (upload.name or "file").replace("\\", "/").split("/")[-1][:255]
+    original_name = safe_display_name(upload.name, max_length=255)
     attachment = Attachment(conversation=conversation, uploader=actor, original_name=original_name, kind=kind)
     if kind in IMAGE_KINDS:
         stored = process_image(upload, max_bytes=ATTACHMENT_MAX_BYTES, max_side=IMAGE_MAX_SIDE)

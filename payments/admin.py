@@ -85,6 +85,7 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
     list_filter = ("kind", "currency")
     search_fields = ("reference", "owner__email")
     list_select_related = ("owner",)
+    date_hierarchy = "created_at"
     actions = ["post_adjustment"]
     change_list_template = "payments/admin/ledgeraccount_change_list.html"
 
@@ -195,6 +196,7 @@ class InvoiceAdmin(ReadOnlyAdmin):
     list_filter = ("kind", "year")
     search_fields = ("number", "recipient__email")
     list_select_related = ("recipient", "charge", "entry", "payout")
+    date_hierarchy = "issued_at"
 
 
 @admin.register(JournalEntry)
@@ -252,6 +254,7 @@ class ChargeAdmin(StatusEventsMixin, ReadOnlyAdmin):
     list_filter = ("status", "gateway", "purpose")
     search_fields = ("reference", "escrow_reference", "idempotency_key", "gateway_payment_id", "payer__email")
     list_select_related = ("payer",)
+    date_hierarchy = "created_at"
     readonly_fields = (*[f.name for f in Charge._meta.fields], "history")
     actions = ["retry_reserved", "refund_in_full"]
 
@@ -309,7 +312,9 @@ class RefundAdmin(StatusEventsMixin, ReadOnlyAdmin):
     record = "refund"
     list_display = ("id", "created_at", "charge", "amount_cents", "fee_cents", "status", "requested_by")
     list_filter = ("status",)
-    search_fields = ("idempotency_key", "gateway_refund_id", "charge__reference")
+    search_fields = ("idempotency_key", "gateway_refund_id", "charge__reference", "charge__payer__email")
+    list_select_related = ("charge__payer", "requested_by")
+    date_hierarchy = "created_at"
     readonly_fields = (*[f.name for f in Refund._meta.fields], "history")
 
 
@@ -327,6 +332,8 @@ class TransferAdmin(StatusEventsMixin, ReadOnlyAdmin):
     )
     list_filter = ("status", "gateway")
     search_fields = ("gateway_transfer_id", "destination", "payee__email", "reference")
+    list_select_related = ("payee",)
+    date_hierarchy = "created_at"
     readonly_fields = (*[f.name for f in Transfer._meta.fields], "history")
 
 
@@ -347,6 +354,7 @@ class PayoutAdmin(StatusEventsMixin, ReadOnlyAdmin):
     list_filter = ("status", "gateway", "automatic")
     search_fields = ("user__email", "gateway_payout_id", "gateway_transfer_id", "idempotency_key")
     list_select_related = ("user", "method")
+    date_hierarchy = "requested_at"
     readonly_fields = (*[f.name for f in Payout._meta.fields], "history")
     actions = ["process_now"]
 
@@ -371,6 +379,7 @@ class PayoutMethodAdmin(StatusEventsMixin, ReadOnlyAdmin):
     list_filter = ("kind", "status", "gateway")
     search_fields = ("user__email", "gateway_account_id", "last4")
     list_select_related = ("user",)
+    date_hierarchy = "created_at"
     readonly_fields = (*[f.name for f in PayoutMethod._meta.fields], "history")
 
 
@@ -380,6 +389,7 @@ class PaymentMethodAdmin(ReadOnlyAdmin):
     list_filter = ("brand", "gateway")
     search_fields = ("user__email", "last4", "gateway_payment_method_id")
     list_select_related = ("user",)
+    date_hierarchy = "created_at"
 
 
 @admin.register(WebhookEvent)

@@ -81,7 +81,9 @@ def _holds_cleared_once() -> Iterable[str]:
     for pk, cleared in rows:
         yield f"posting #{pk} clears held posting #{cleared} with another amount or account"
     held_without_date = Posting.objects.filter(
-        account__kind=AccountKind.FREELANCER_PENDING, amount_cents__gt=0, available_at__isnull=True
+        account__kind__in=[AccountKind.FREELANCER_PENDING, AccountKind.AGENCY_PENDING],
+        amount_cents__gt=0,
+        available_at__isnull=True,
     ).values_list("pk", flat=True)[:MAX_FINDINGS_PER_CHECK]
     for pk in held_without_date:
         yield f"held posting #{pk} has no release date"

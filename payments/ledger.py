@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from marketplace.errors import ApplicationError, ConflictError
 from marketplace.money import format_cents
+from marketplace.security import log_ledger_entry_on_commit
 
 from .models import (
     NON_NEGATIVE_KINDS,
@@ -46,6 +47,10 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 log = logging.getLogger(__name__)
+
+# Kinds whose positive postings are held until ``available_at`` (a freelancer's or an
+# agency's earnings); each matures to the matching available account.
+HELD_KINDS = frozenset({AccountKind.FREELANCER_PENDING, AccountKind.AGENCY_PENDING})
 
 
 class UnbalancedEntryError(ApplicationError):
@@ -131,7 +136,7 @@ def _clean_lines(lines: Sequence[Line | tuple[LedgerAccount, int]]) -> list[Line
             raise UnbalancedEntryError("A posting cannot be zero.")
         if line.account.pk is None:
             raise UnbalancedEntryError("Post to saved accounts only.")
-        is_pending = line.account.kind == AccountKind.FREELANCER_PENDING
+        is_pending = line.account.kind in HELD_KINDS
         if line.available_at is not None and not (is_pending and amount > 0):
             raise UnbalancedEntryError("Only money put on hold (pending) has an available date.")
         if is_pending and amount > 0 and line.available_at is None:
@@ -282,6 +287,14 @@ def post_entry(
         # The caller's Line objects hold stale copies; refresh the ones they passed.
         for line in cleaned:
             line.account.balance_cents = locked[line.account.pk].balance_cents
+        # security log: one record per committed money movement (marketplace/security.py)
+        log_ledger_entry_on_commit(
+            entry_id=entry.pk,
+            purpose=purpose,
+            reference=reference,
+            amount_cents=sum(line.amount_cents for line in cleaned if line.amount_cents > 0),
+            actor_id=actor.pk if actor is not None else None,
+        )
     return entry
 
 
@@ -301,14 +314,14 @@ def reverse_entry(*, entry: JournalEntry, key: str, memo: str, actor: User | Non
     lines: list[Line] = []
     for posting in entry.postings.select_related("account", "clears"):
         account = posting.account
-        if account.kind == AccountKind.FREELANCER_PENDING and posting.amount_cents > 0:
+        if account.kind in HELD_KINDS and posting.amount_cents > 0:
             if Posting.objects.filter(clears=posting).exists():
                 raise ApplicationError(
                     "This held amount has already been released to the available balance.",
                     code="already_matured",
                 )
             lines.append(Line(account=account, amount_cents=-posting.amount_cents, clears=posting))
-        elif account.kind == AccountKind.FREELANCER_PENDING and posting.clears is not None:
+        elif account.kind in HELD_KINDS and posting.clears is not None:
             # Undoing a maturity puts the amount back on hold until its original date.
             lines.append(
                 Line(
@@ -346,7 +359,7 @@ def held_postings(owner: User) -> QuerySet[Posting]:
 def matured_postings(now: datetime | None = None) -> QuerySet[Posting]:
     now = now or timezone.now()
     return Posting.objects.filter(
-        Q(account__kind=AccountKind.FREELANCER_PENDING),
+        Q(account__kind__in=HELD_KINDS),
         amount_cents__gt=0,
         available_at__lte=now,
         cleared_by__isnull=True,
@@ -356,7 +369,14 @@ def matured_postings(now: datetime | None = None) -> QuerySet[Posting]:
 def release_held(posting: Posting) -> JournalEntry:
     """Move one matured held amount from pending to available (once: keyed by posting)."""
     pending = posting.account
-    available = account_for(AccountKind.FREELANCER_AVAILABLE, owner=pending.owner, currency=pending.currency)
+    if pending.kind == AccountKind.AGENCY_PENDING:  # an agency's hold matures to the same agency
+        available = account_for(
+            AccountKind.AGENCY_AVAILABLE, reference=pending.reference, currency=pending.currency
+        )
+    else:
+        available = account_for(
+            AccountKind.FREELANCER_AVAILABLE, owner=pending.owner, currency=pending.currency
+        )
     return post_entry(
         key=f"hold-release:{posting.pk}",
         memo="Security hold ended",

@@ -165,7 +165,8 @@ def escrow_releases(references: Iterable[str]) -> list[tuple[str, int, datetime]
     if not refs:
         return []
     to_payee = Posting.objects.filter(
-        entry_id=OuterRef("entry_id"), account__kind=AccountKind.FREELANCER_PENDING
+        entry_id=OuterRef("entry_id"),
+        account__kind__in=[AccountKind.FREELANCER_PENDING, AccountKind.AGENCY_PENDING],  # or the agency's
     )
     rows = (
         Posting.objects.filter(account__kind=AccountKind.ESCROW, account__reference__in=refs)

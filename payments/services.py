@@ -611,9 +611,12 @@ def escrow_release(
     reference: str = "",
     memo: str = "",
     actor: User | None = None,
+    agency_id: int | None = None,
 ) -> JournalEntry:
     """Release ``amount_cents`` of escrow to the payee: the service fee goes to platform
     fees, the rest to their pending balance until ``SECURITY_HOLD_DAYS`` have passed.
+    With ``agency_id`` (an agency's contract) the rest goes to that agency's pending
+    balance instead, under the same hold; the owner distributes it (``payments.agency``).
 
     Ledger only (the money stays at the provider until a withdrawal), so it joins the
     caller's transaction. Idempotent by key; refuses more than the escrow holds."""
@@ -623,13 +626,13 @@ def escrow_release(
     available_at = timezone.now() + timedelta(days=settings.SECURITY_HOLD_DAYS)
     lines = [Line(ledger.escrow_account(escrow_reference), -amount)]
     if earnings.net_cents:
-        lines.append(
-            Line(
-                ledger.account_for(AccountKind.FREELANCER_PENDING, owner=payee),
-                earnings.net_cents,
-                available_at=available_at,
-            )
-        )
+        if agency_id is not None:
+            from .agency import agency_reference
+
+            pending = ledger.account_for(AccountKind.AGENCY_PENDING, reference=agency_reference(agency_id))
+        else:
+            pending = ledger.account_for(AccountKind.FREELANCER_PENDING, owner=payee)
+        lines.append(Line(pending, earnings.net_cents, available_at=available_at))
     if earnings.fee_cents:
         lines.append(Line(ledger.platform_account(AccountKind.PLATFORM_FEES), earnings.fee_cents))
     return ledger.post_entry(

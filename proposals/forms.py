@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
+from accounts.agencies import agency_proposal_choices
 from accounts.forms import MoneyField
 from accounts.models import PortfolioItem
 from jobs.forms import MultipleFileField
@@ -181,6 +182,14 @@ class ProposalForm(BidForm):
         field = self.fields["portfolio_items"]
         assert isinstance(field, forms.ModelMultipleChoiceField)
         field.queryset = PortfolioItem.objects.filter(profile=profile).order_by("position", "id")
+        self.agency_choices = agency_proposal_choices(profile.user_id)
+        if self.agency_choices:  # "Propose as": myself or one of my agencies
+            self.fields["propose_as"] = forms.ChoiceField(
+                label="Propose as",
+                choices=[("", "Myself"), *[(str(pk), name) for pk, name in self.agency_choices]],
+                required=False,
+                help_text="An agency's proposal: the contract's earnings go to the agency.",
+            )
         self.questions = list(job.questions.all())
         for position, question in enumerate(self.questions, start=1):
             self.fields[f"question_{question.pk}"] = forms.CharField(
@@ -218,6 +227,7 @@ class ProposalForm(BidForm):
             answers={q.pk: data.get(f"question_{q.pk}", "") for q in self.questions},
             portfolio_item_ids=[item.pk for item in data.get("portfolio_items") or []],
             attachments=list(data.get("attachments") or []),
+            agency_id=int(data["propose_as"]) if data.get("propose_as") else None,
         )
 
 

@@ -16,6 +16,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import FreelancerProfile, User
+from accounts.teams import client_side_q as team_client_side_q
 from jobs.models import Invitation, Job
 from payments.fees import freelancer_earnings
 
@@ -56,7 +57,10 @@ def party_q(viewer: Any) -> Q:
     """Proposals ``viewer`` may see: their own, and those (not withdrawn) to their jobs."""
     if viewer is None or not viewer.is_authenticated:
         return Q(pk__in=[])
-    return Q(freelancer_id=viewer.pk) | (Q(job__client_id=viewer.pk) & ~Q(status=Proposal.Status.WITHDRAWN))
+    # teammates of the job's client team too (accounts.teams)
+    return Q(freelancer_id=viewer.pk) | (
+        team_client_side_q(viewer, prefix="job__") & ~Q(status=Proposal.Status.WITHDRAWN)
+    )
 
 
 def _detail_queryset() -> QuerySet[Proposal]:

@@ -35,6 +35,7 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import agencies, teams
 from accounts.models import FreelancerProfile, PortfolioItem, User
 from accounts.services import require_can_act
 from jobs import matching
@@ -42,7 +43,7 @@ from jobs import services as job_services
 from jobs.models import Invitation, Job
 from marketplace.errors import ApplicationError, NotFoundError, PermissionDeniedError, field_error
 from marketplace.money import format_cents
-from marketplace.uploads import process_file, validate_file
+from marketplace.uploads import process_file, safe_display_name, validate_file
 from messaging import services as messaging
 from messaging.models import NotificationKind
 from payments import ledger
@@ -108,6 +109,7 @@ class ProposalInput(BidInput):
     answers: dict[int, str] = field(default_factory=dict)  # screening question id -> answer
     portfolio_item_ids: list[int] = field(default_factory=list)
     attachments: list[UploadedFile] = field(default_factory=list)
+    agency_id: int | None = None  # propose on behalf of an agency the freelancer belongs to
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -165,8 +167,12 @@ def _client_proposal_for_update(actor: User, proposal_id: int) -> Proposal:
     sees withdrawn proposals."""
     require_can_act(actor)
     proposal = _proposal_for_update(proposal_id)
-    if proposal.job.client_id != actor.pk or proposal.status == Proposal.Status.WITHDRAWN:
+    if proposal.status == Proposal.Status.WITHDRAWN or proposal.freelancer_id == actor.pk:
         raise NotFoundError("No such proposal.")
+    # the job's client, or a teammate of its client team whose role allows it (viewers: 403)
+    teams.require_job_action(
+        user=actor, job=proposal.job, action=teams.REVIEW_PROPOSALS, not_found="No such proposal."
+    )
     return proposal
 
 
@@ -381,7 +387,7 @@ def _validate_proposal(job: Job, profile: FreelancerProfile, data: ProposalInput
         try:
             validate_file(upload, allowed=ATTACHMENT_KINDS, max_bytes=settings.PORTFOLIO_FILE_MAX_BYTES)
         except ApplicationError as error:
-            raise _error(f"{upload.name}: {error.message}", error.code, "attachments")
+            raise _error(f"{safe_display_name(upload.name)}: {error.message}", error.code, "attachments")
     values.update(cover_letter=cover, _answers=answers, _items=items, _uploads=uploads)
     return values
 
@@ -831,7 +837,7 @@ def _store_attachments(proposal: Proposal, uploads: Sequence[UploadedFile], stor
     for upload in uploads:
         content = process_file(upload, allowed=ATTACHMENT_KINDS, max_bytes=settings.PORTFOLIO_FILE_MAX_BYTES)
         attachment = ProposalAttachment(
-            proposal=proposal, original_name=str(upload.name)[:200], size_bytes=upload.size or 0
+            proposal=proposal, original_name=safe_display_name(upload.name), size_bytes=upload.size or 0
         )
         attachment.file.save(content.name or "attachment", content, save=False)
         stored.append(attachment.file)
@@ -872,6 +878,7 @@ def proposal_submit(*, actor: User, job_id: int, data: ProposalInput) -> Proposa
             "This job is not accepting proposals.", code="job_not_open", extra={"status": job.status}
         )
     values = _validate_proposal(job, profile, data)
+    agency_id = agencies.agency_for_proposal(actor=actor, agency_id=data.agency_id)
     invitation, free = _active_invitation(job, actor)
     if job.visibility == Job.Visibility.INVITE_ONLY and not free:
         assert invitation is not None
@@ -914,6 +921,7 @@ def proposal_submit(*, actor: User, job_id: int, data: ProposalInput) -> Proposa
         job=job,
         freelancer=actor,
         invitation=invitation if free else None,
+        agency_id=agency_id,
         connects_spent=cost,
         match_score=score,
         match_reasons=reasons,
@@ -1179,7 +1187,8 @@ def proposal_message(*, actor: User, proposal_id: int, text: str) -> Proposal:
     if first:
         conversation = messaging.conversation_get_or_create_for_subject(
             subject=proposal,
-            participants=[actor, proposal.freelancer],
+            # a teammate writes for the client, who is in the conversation too
+            participants=[actor, proposal.freelancer, proposal.job.client],
             title=f"Interview: {proposal.job.title}"[:200],
         )
         proposal.conversation = conversation
@@ -1197,6 +1206,8 @@ def proposal_message(*, actor: User, proposal_id: int, text: str) -> Proposal:
             proposal,
         )
     assert proposal.conversation_id is not None
+    if not first and actor.pk != proposal.job.client_id:  # a teammate who has not joined yet
+        teams.conversation_join_for_job(actor=actor, job=proposal.job, conversation=proposal.conversation)
     messaging.message_send(actor=actor, conversation_id=proposal.conversation_id, body=body)
     return proposal
 

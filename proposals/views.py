@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts import teams
 from accounts.models import FreelancerProfile
 from jobs.selectors import job_get_for_viewer
 from jobs.selectors_posting import own_job_get
@@ -133,7 +134,9 @@ def _detail_context(request: AuthedRequest, proposal: Proposal, **forms: Any) ->
             job=proposal.job, initial=bid_initial(proposal)
         )
         context["withdraw_form"] = forms.get("withdraw_form") or WithdrawForm()
-    if not is_freelancer:
+    # a viewer of the job's client team reads the proposal and acts on nothing
+    context["can_act"] = is_freelancer or teams.can(request.user, proposal.job, teams.REVIEW_PROPOSALS)
+    if not is_freelancer and context["can_act"]:
         if proposal.is_active and not proposal.offer_pending:
             context["decline_form"] = forms.get("decline_form") or DeclineForm()
         context["message_form"] = forms.get("message_form") or MessageForm()
@@ -150,6 +153,10 @@ def proposal_detail(request: AuthedRequest, proposal_id: int) -> HttpResponse:
     proposal = _proposal_for(request, proposal_id)
     if proposal.job.client_id == request.user.pk:
         services.proposal_mark_viewed(actor=request.user, proposal=proposal)
+    elif proposal.freelancer_id != request.user.pk:  # a teammate joins the interview chat
+        teams.conversation_join_for_job(
+            actor=request.user, job=proposal.job, conversation=proposal.conversation
+        )
     return render(request, "proposals/detail.html", _detail_context(request, proposal))
 
 
@@ -199,8 +206,9 @@ def _client_action(request: AuthedRequest, proposal_id: int, action: Any, done: 
     """Run a client action (shortlist, archive...) and go back where the client was."""
     proposal = _proposal_for(request, proposal_id)
     back = _safe_next(request, _detail_url(proposal.pk))
-    if proposal.job.client_id != request.user.pk:
+    if proposal.freelancer_id == request.user.pk:
         raise Http404("No such proposal.")
+    teams.require_job_action(user=request.user, job=proposal.job, action=teams.REVIEW_PROPOSALS)
     try:
         action(actor=request.user, proposal_id=proposal.pk)
     except NotFoundError:
@@ -247,8 +255,9 @@ def proposal_unarchive(request: AuthedRequest, proposal_id: int) -> HttpResponse
 @require_POST
 def proposal_decline(request: AuthedRequest, proposal_id: int) -> HttpResponse:
     proposal = _proposal_for(request, proposal_id)
-    if proposal.job.client_id != request.user.pk:
+    if proposal.freelancer_id == request.user.pk:
         raise Http404("No such proposal.")
+    teams.require_job_action(user=request.user, job=proposal.job, action=teams.REVIEW_PROPOSALS)
     form = DeclineForm(request.POST)
     if form.is_valid():
         try:
@@ -268,8 +277,9 @@ def proposal_decline(request: AuthedRequest, proposal_id: int) -> HttpResponse:
 @require_POST
 def proposal_message(request: AuthedRequest, proposal_id: int) -> HttpResponse:
     proposal = _proposal_for(request, proposal_id)
-    if proposal.job.client_id != request.user.pk:
+    if proposal.freelancer_id == request.user.pk:
         raise Http404("No such proposal.")
+    teams.require_job_action(user=request.user, job=proposal.job, action=teams.MESSAGE)
     form = MessageForm(request.POST)
     if form.is_valid():
         try:
@@ -331,7 +341,7 @@ def my_proposals(request: AuthedRequest) -> HttpResponse:
 @require_GET
 def job_proposals(request: AuthedRequest, public_id: str) -> HttpResponse:
     """The client's review page of one of their jobs."""
-    job = own_job_get(public_id=public_id, user=request.user)
+    job = own_job_get(public_id=public_id, user=request.user, action=teams.VIEW)
     filters = ReviewFilterForm(request.GET or None)
     values = filters.values() if request.GET else ReviewFilterForm({}).values()
     counts = selectors.client_filter_counts(job=job)
@@ -358,6 +368,7 @@ def job_proposals(request: AuthedRequest, public_id: str) -> HttpResponse:
         "keep": keep.urlencode(),
         "decline_form": DeclineForm(),
         "next": request.get_full_path(),
+        "can_act": teams.can(request.user, job, teams.REVIEW_PROPOSALS),
     }
     return render(request, "proposals/job_proposals.html", context)
 

@@ -6,3 +6,8 @@ class ReviewsConfig(AppConfig):
 
     name = "reviews"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import moderation
+
+        moderation.register()  # reviews in the moderation queue

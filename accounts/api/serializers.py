@@ -258,7 +258,9 @@ class FreelancerProfileInputSerializer(serializers.Serializer):
 
 
 class ClientProfileSerializer(serializers.ModelSerializer):
-    country = CountryField(read_only=True)
+    country = CountryField(read_only=True, allow_blank=True)  # "" until the client gives one
+    company_size = serializers.ChoiceField(choices=CompanySize.choices, allow_blank=True, read_only=True)
+    website = serializers.CharField(read_only=True)  # a URL, or "" (so no "uri" format)
     name = serializers.CharField(source="user.display_name", read_only=True)
 
     class Meta:

@@ -18,7 +18,8 @@ from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from marketplace.errors import ApplicationError
+from accounts import teams
+from marketplace.errors import ApplicationError, NotFoundError
 from marketplace.forms import add_application_error
 from marketplace.types import AuthedRequest
 from messaging import downloads
@@ -53,6 +54,11 @@ def _render_contract(
     request: AuthedRequest, contract: Contract, status: int = 200, **forms: Any
 ) -> HttpResponse:
     page = selectors.contract_page(contract=contract, viewer=request.user)
+    if page.role not in ("client", "freelancer"):  # a teammate of the job's client team reads
+        teams.conversation_join_for_job(
+            actor=request.user, job=contract.job, conversation=contract.conversation
+        )
+        return render(request, "accounts/teams/contract_readonly.html", {"contract": contract, "page": page})
     context = {
         "contract": contract,
         "page": page,
@@ -72,7 +78,11 @@ def _contract(request: AuthedRequest, contract_id: int) -> Contract:
 @login_required
 @require_GET
 def contract_detail(request: AuthedRequest, contract_id: int) -> HttpResponse:
-    return _render_contract(request, _contract(request, contract_id))
+    try:
+        contract = _contract(request, contract_id)
+    except NotFoundError:  # a teammate of the job's client team reads it (accounts.teams)
+        contract = selectors.contract_get_for_teammate(contract_id=contract_id, viewer=request.user)
+    return _render_contract(request, contract)
 
 
 def _simple_action(request: AuthedRequest, contract_id: int, action: Any, done: str) -> HttpResponse:

@@ -213,3 +213,23 @@ def contract_bonus(request: AuthedRequest, contract_id: int) -> HttpResponse:
             return redirect("contracts:detail", contract_id=contract.pk)
     context = {"contract": contract, "form": form, "billing_url": reverse("payments:billing")}
     return render(request, "contracts/bonus.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def milestone_suspension_refund(request: AuthedRequest, contract_id: int, milestone_id: int) -> HttpResponse:
+    """The client of a suspended freelancer gets the escrow back in one click (a dispute
+    under the usual rules: ``contracts.suspension``)."""
+    from ..suspension import milestone_dispute_for_suspension
+
+    contract, milestone = _milestone(request, contract_id, milestone_id)
+    try:
+        dispute = milestone_dispute_for_suspension(actor=request.user, milestone_id=milestone.pk)
+    except ApplicationError as error:
+        _error(request, error)
+        return _back(contract, milestone)
+    messages.success(
+        request,
+        "A dispute is open for this escrow. If the freelancer does not answer in time, the money is refunded.",
+    )
+    return redirect("contracts:dispute_detail", dispute_id=dispute.pk)

@@ -286,6 +286,8 @@ def tracker_token_revoke(request: AuthedRequest, token_id: int) -> HttpResponse:
     try:
         token = timetracking.tracker_token_revoke(actor=request.user, token_id=token_id)
     except ApplicationError as error:
+        if error.status_code == 404:
+            raise  # someone else's token: the 404 page, as for every object one cannot see
         messages.error(request, error.message)
     else:
         messages.success(request, f"Token “{token.name}” revoked: trackers using it are signed out.")

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts import teams
 from accounts.forms import MoneyField
 from accounts.models import ClientProfile
 from marketplace.errors import ApplicationError
@@ -141,7 +142,11 @@ def offer_detail(request: AuthedRequest, offer_id: int) -> HttpResponse:
 
 
 def _render_detail(request: AuthedRequest, offer: Offer, **forms: Any) -> HttpResponse:
-    role = "client" if offer.client_id == request.user.pk else "freelancer"
+    # a teammate of the job's client team sees the client's side
+    role = "freelancer" if offer.freelancer_id == request.user.pk else "client"
+    can_withdraw = offer.client_id == request.user.pk or (
+        offer.job is not None and role == "client" and teams.can(request.user, offer.job, teams.HIRE)
+    )
     amount = (
         offer.hourly_rate_cents if offer.contract_type == ContractType.HOURLY else offer.fixed_amount_cents
     )
@@ -149,6 +154,7 @@ def _render_detail(request: AuthedRequest, offer: Offer, **forms: Any) -> HttpRe
         "offer": offer,
         "role": role,
         "is_client": role == "client",
+        "can_withdraw": can_withdraw,
         "milestones": list(offer.milestones.all()),
         "money": selectors.offer_money(contract_type=offer.contract_type, amount_cents=amount),
         "contract": getattr(offer, "contract", None) if offer.status == Offer.Status.ACCEPTED else None,

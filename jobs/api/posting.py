@@ -21,12 +21,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.serializers import ErrorSerializer
-from accounts.models import ClientProfile, ExperienceLevel, User
+from accounts.models import ClientProfile, ContentFlag, ExperienceLevel, FlagReason, User
 from accounts.permissions import NotSuspended
 from marketplace.errors import ApplicationError, PermissionDeniedError
 
 from .. import services
-from ..models import Job, JobFlag
+from ..models import JOB_FLAG_REASONS, Job
 from ..selectors_posting import (
     MINE_TABS,
     JobPage,
@@ -199,6 +199,8 @@ class MyJobSerializer(serializers.ModelSerializer):
     category = serializers.CharField(source="category.name")
     counts = JobCountsSerializer(source="*")
     reopen_deadline = serializers.DateTimeField(allow_null=True)
+    # blank until the job is closed: the schema must allow "" besides the reasons
+    close_reason = serializers.ChoiceField(choices=Job.CloseReason.choices, allow_blank=True)
 
     class Meta:
         model = Job
@@ -230,13 +232,13 @@ class JobCloseInputSerializer(serializers.Serializer):
 
 
 class JobFlagInputSerializer(serializers.Serializer):
-    reason = serializers.ChoiceField(choices=JobFlag.Reason.choices)
+    reason = serializers.ChoiceField(choices=[(r, FlagReason(r).label) for r in JOB_FLAG_REASONS])
     note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
 
 
 class JobFlagSerializer(serializers.ModelSerializer):
     class Meta:
-        model = JobFlag
+        model = ContentFlag
         fields = ["reason", "note", "created_at"]
         read_only_fields = fields
 
@@ -270,7 +272,13 @@ class JobCreateApi(APIView):
     def post(self, request: Request) -> Response:
         data = JobPostInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        job = services.job_create(actor=_me(request), data=JobInput(**data.validated_data))
+        # optional "team": the id of a client team to post for (accounts.teams)
+        team = str(request.data.get("team") or "") if hasattr(request.data, "get") else ""
+        if team and not (team.isdigit() and len(team) < 19):
+            raise ApplicationError("Choose one of your teams.", code="invalid_team", extra={"field": "team"})
+        job = services.job_create(
+            actor=_me(request), data=JobInput(**data.validated_data), team_id=int(team) if team else None
+        )
         page = job_page(job=_own(request, job.public_id), viewer=_me(request))
         return Response(
             JobPageSerializer(page, context={"request": request}).data, status=status.HTTP_201_CREATED

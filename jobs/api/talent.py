@@ -74,6 +74,10 @@ class InvitationSerializer(serializers.ModelSerializer):
         source="freelancer.freelancer_profile.public_id", read_only=True, default=None
     )
     freelancer_name = serializers.CharField(source="freelancer.display_name", read_only=True)
+    # blank unless declined: the schema must allow "" besides the reasons
+    decline_reason = serializers.ChoiceField(
+        choices=Invitation.DeclineReason.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Invitation

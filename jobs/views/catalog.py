@@ -64,7 +64,7 @@ def service_list(request: HttpRequest) -> HttpResponse:
     except InvalidOperation:
         rating = None
     filters = ListingFilters(
-        q=str(params.get("q", "")).strip()[:100],
+        q=str(params.get("q", "")).replace("\x00", "").strip()[:100],  # PostgreSQL refuses NUL
         category_id=_int(params.get("category")),
         min_price_cents=_cents(params.get("min_price")),
         max_price_cents=_cents(params.get("max_price")),

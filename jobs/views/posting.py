@@ -29,6 +29,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import ClientProfile, User
+from accounts.teams import teams_where_can_post
 from marketplace.errors import ApplicationError
 from marketplace.forms import add_application_error
 from marketplace.types import AuthedRequest
@@ -180,13 +181,24 @@ def job_create(request: AuthedRequest) -> HttpResponse:
             description=DRAFT_DESCRIPTION,
             fixed_budget_cents=DRAFT_FIXED_BUDGET_CENTS,
         )
+        team = str(request.POST.get("team", "")).strip()  # optional: post for a client team
         try:
-            job = services.job_create(actor=request.user, data=draft)
+            if team and not (team.isdigit() and len(team) < 19):
+                raise ApplicationError("Choose one of your teams.", code="invalid_team")
+            job = services.job_create(actor=request.user, data=draft, team_id=int(team) if team else None)
         except ApplicationError as error:
             add_application_error(form, error)
         else:
             return _after_save(request, job, "title")
-    return _render_step(request, None, "title", form, skill_preview=_preview_options(request, None))
+    return _render_step(
+        request,
+        None,
+        "title",
+        form,
+        skill_preview=_preview_options(request, None),
+        team_choices=list(teams_where_can_post(user=request.user)),
+        team_selected=str(request.POST.get("team", "")) if request.method == "POST" else "",
+    )
 
 
 @login_required

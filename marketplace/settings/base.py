@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "axes",
     "channels",
     "django_countries",
+    "csp",
     # ours
     "marketplace",
     "accounts",
@@ -62,6 +64,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy (django-csp) plus the websocket origin; see "security" below
+    "marketplace.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -72,7 +76,12 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.SuspendedUserMiddleware",
+    # admin pages in the staff member's time zone (profile, else browser cookie, else UTC)
+    "accounts.admin_timezone.AdminTimezoneMiddleware",
     "marketplace.middleware.ApplicationErrorMiddleware",
+    # after ApplicationErrorMiddleware: sees permission errors first, logs them, rate-limits
+    "marketplace.security.SecurityAuditMiddleware",
+    "marketplace.ratelimit.RateLimitMiddleware",
     # axes last: it turns a lock-out into its response
     "axes.middleware.AxesMiddleware",
 ]
@@ -201,6 +210,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "reviews.refresh_reputation",
         "schedule": crontab(hour=2, minute=30),
     },
+    # events: reminders a day and an hour before (each once per registration)
+    "community-event-reminders": {
+        "task": "community.send_event_reminders",
+        "schedule": crontab(minute="*/5"),
+    },
 }
 
 # --- auth -----------------------------------------------------------------------------
@@ -319,7 +333,7 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticatedOrReadOnly",
         "accounts.permissions.NotSuspended",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "marketplace.schema.AutoSchema",  # + the error envelope's 4xx
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 20,
@@ -339,7 +353,7 @@ SPECTACULAR_SETTINGS = {
         "JobVisibilityEnum": "jobs.models.Job.Visibility",
         "JobStatusEnum": "jobs.models.Job.Status",
         "CloseReasonEnum": "jobs.models.Job.CloseReason",
-        "FlagReasonEnum": "jobs.models.JobFlag.Reason",
+        "FlagReasonEnum": "accounts.models.FlagReason",
         "DismissReasonEnum": "jobs.models.MatchDismissal.Reason",
         "MessageKindEnum": "messaging.models.Message.Kind",
         "NotificationKindEnum": "messaging.models.NotificationKind",
@@ -386,6 +400,25 @@ FREELANCER_MAX_SKILLS = 15
 ASSESSMENT_RETAKE_DAYS = 30
 PROFILE_PHOTO_MAX_BYTES = 5 * 1024 * 1024
 PORTFOLIO_FILE_MAX_BYTES = 10 * 1024 * 1024
+# Identity verification: the ID document (image or PDF) a user uploads for staff review.
+IDENTITY_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+# Fraud signals on the staff dashboard (accounts/fraud.py). A signal lists a user when the
+# figure reaches the threshold within the window.
+# New accounts (younger than FRAUD_NEW_ACCOUNT_DAYS) that posted this many jobs.
+FRAUD_NEW_ACCOUNT_DAYS = env.int("FRAUD_NEW_ACCOUNT_DAYS", default=7)
+FRAUD_NEW_ACCOUNT_JOBS = env.int("FRAUD_NEW_ACCOUNT_JOBS", default=5)
+# A freelancer sending this many proposals within any one minute (over the last day).
+FRAUD_PROPOSALS_PER_MINUTE = env.int("FRAUD_PROPOSALS_PER_MINUTE", default=5)
+FRAUD_PROPOSALS_WINDOW_HOURS = env.int("FRAUD_PROPOSALS_WINDOW_HOURS", default=24)
+# Chat messages flagged as asking to pay or talk off the platform, per sender.
+FRAUD_OFF_PLATFORM_MESSAGES = env.int("FRAUD_OFF_PLATFORM_MESSAGES", default=3)
+FRAUD_OFF_PLATFORM_WINDOW_DAYS = env.int("FRAUD_OFF_PLATFORM_WINDOW_DAYS", default=30)
+# Declined or failed card charges per payer.
+FRAUD_PAYMENT_DECLINES = env.int("FRAUD_PAYMENT_DECLINES", default=3)
+FRAUD_PAYMENT_DECLINES_WINDOW_DAYS = env.int("FRAUD_PAYMENT_DECLINES_WINDOW_DAYS", default=7)
+# Accounts signed up from one IP address.
+FRAUD_SIGNUPS_PER_IP = env.int("FRAUD_SIGNUPS_PER_IP", default=3)
+FRAUD_SIGNUPS_PER_IP_WINDOW_DAYS = env.int("FRAUD_SIGNUPS_PER_IP_WINDOW_DAYS", default=30)
 # Connects (application credits): a monthly grant that tops the balance up to the rollover cap,
 # and the cost of a proposal by the job's size (answering an invitation is free).
 CONNECTS_MONTHLY_GRANT = env.int("CONNECTS_MONTHLY_GRANT", default=10)
@@ -394,9 +427,66 @@ CONNECTS_COST_BY_SIZE = {"small": 2, "medium": 4, "large": 6}
 # Connects bought with a card: the price of one Connect and the packs on offer (no client fee).
 CONNECTS_PRICE_CENTS = env.int("CONNECTS_PRICE_CENTS", default=15)
 CONNECTS_PACKS = (10, 20, 40, 80)
+# Community forums: posts (threads and replies) a member may write per 10 minutes, and the
+# age below which an account's first posts with links wait for staff review.
+COMMUNITY_POST_RATE = env.int("COMMUNITY_POST_RATE", default=5)
+COMMUNITY_NEW_ACCOUNT_DAYS = env.int("COMMUNITY_NEW_ACCOUNT_DAYS", default=7)
+COMMUNITY_NEW_ACCOUNT_HELD_POSTS = 3  # how many of a new account's first posts are checked
 SITE_NAME = "Marketplace"
 # Absolute links in emails (alerts, notifications).
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+
+# --- security -----------------------------------------------------------------------------
+# Content-Security-Policy (django-csp). No inline scripts anywhere: every template loads its
+# JavaScript from static/js with <script src>, data goes in data-* attributes or json_script.
+# A template that truly needs an inline script uses nonce="{{ request.csp_nonce }}".
+# Styles allow 'unsafe-inline': templates (ours, allauth's, the Django admin's) use style
+# attributes, and htmx/Bootstrap set styles; style injection cannot run code.
+# connect-src also gets ws(s)://<this host> per request for the chat websocket
+# (marketplace.security.ContentSecurityPolicyMiddleware). The Django admin works under the
+# same policy (its scripts are all external files); only /api/docs/ adds the Swagger UI CDN.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "media-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-src": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        # https: lets Stripe Connect onboarding and the social logins redirect after a POST
+        "form-action": ["'self'", "https:"],
+    },
+}
+SWAGGER_UI_CDN = "https://cdn.jsdelivr.net"
+# Sent with every response (Django's SecurityMiddleware adds nosniff, Referrer-Policy, COOP).
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# "Confirm your password" before changing email, password or payout methods: valid this long.
+REAUTH_WINDOW_SECONDS = env.int("REAUTH_WINDOW_SECONDS", default=600)
+ACCOUNT_REAUTHENTICATION_TIMEOUT = REAUTH_WINDOW_SECONDS
+# Rate limits (marketplace/ratelimit.py): "<count>/<period>/<key>", several separated by
+# commas; period s, m, h, d (optionally with a number: 15m); key ip or user (anonymous
+# users fall back to their IP). Counted in the cache (Redis when REDIS_URL is set) per
+# fixed window; over the limit the answer is 429 with Retry-After and a clear message.
+# Which routes count against which scope is in marketplace/ratelimit.py (ROUTES).
+RATE_LIMIT_ENABLED = env.bool("RATE_LIMIT_ENABLED", default=True)
+RATE_LIMITS = {
+    "login": env("RATE_LIMIT_LOGIN", default="20/m/ip,100/h/ip"),
+    "signup": env("RATE_LIMIT_SIGNUP_IP", default="10/h/ip"),
+    "password_reset": env("RATE_LIMIT_PASSWORD_RESET", default="5/h/ip"),
+    "proposal": env("RATE_LIMIT_PROPOSAL", default="10/m/user,60/h/user"),
+    "message": env("RATE_LIMIT_MESSAGE", default="30/m/user,600/h/user"),
+    "money": env("RATE_LIMIT_MONEY", default="10/m/user,60/h/user"),
+}
 
 LOGGING = {
     "version": 1,
@@ -407,5 +497,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # structured security events (marketplace/security.py): key=value, never secrets
+        "marketplace.security": {"level": "INFO"},
     },
 }

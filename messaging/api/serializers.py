@@ -57,6 +57,7 @@ class MessageSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     edited_at = serializers.DateTimeField(allow_null=True)
     deleted_at = serializers.DateTimeField(allow_null=True)
+    hidden = serializers.BooleanField(help_text="Removed by a moderator: the body says so, files are gone.")
     flagged_off_platform = serializers.BooleanField(
         help_text="The message seems to move contact or payment off the platform: warn the reader."
     )

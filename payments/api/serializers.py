@@ -96,6 +96,9 @@ class WithdrawalInputSerializer(serializers.Serializer):
 
 
 class PayoutScheduleSerializer(serializers.ModelSerializer):
+    # required on input: the model's default would otherwise make it optional (and a PUT
+    # without it a KeyError)
+    frequency = serializers.ChoiceField(choices=PayoutSchedule.Frequency.choices)
     method_id = serializers.IntegerField(allow_null=True, required=False)
 
     class Meta:

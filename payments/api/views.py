@@ -310,6 +310,7 @@ class ChargeListApi(generics.ListAPIView):
 
 class MovementListApi(APIView):
     permission_classes = PERMISSIONS
+    pagination_class = Pages  # for the schema: the answer is a page, not a bare list
 
     @extend_schema(
         tags=TAGS,
@@ -359,6 +360,7 @@ def _invoice_data(invoice: Invoice) -> dict:
 
 class InvoiceListApi(APIView):
     permission_classes = PERMISSIONS
+    pagination_class = Pages  # for the schema: the answer is a page, not a bare list
 
     @extend_schema(
         tags=TAGS,

@@ -91,6 +91,9 @@ class ProposalCreateInputSerializer(BidInputSerializer):
     attachments = serializers.ListField(
         child=serializers.FileField(), required=False, default=list, max_length=MAX_ATTACHMENTS * 2
     )
+    agency_id = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="propose on behalf of one of your agencies"
+    )
 
     def to_input(self) -> ProposalInput:
         data = self.validated_data
@@ -100,6 +103,7 @@ class ProposalCreateInputSerializer(BidInputSerializer):
             answers={a["question_id"]: a["text"] for a in data.get("answers") or []},
             portfolio_item_ids=list(data.get("portfolio_item_ids") or []),
             attachments=list(data.get("attachments") or []),
+            agency_id=data.get("agency_id"),
         )
 
 

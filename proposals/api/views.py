@@ -256,7 +256,7 @@ class JobProposalListApi(generics.ListAPIView):
         return {**super().get_serializer_context(), "viewer": self.request.user}
 
     def get_queryset(self) -> QuerySet[Proposal]:
-        job = own_job_get(public_id=self.kwargs["public_id"], user=_me(self.request))
+        job = own_job_get(public_id=self.kwargs["public_id"], user=_me(self.request), action="view")
         params = self.request.query_params
         filter_key = params.get("filter") or "all"
         if filter_key not in selectors.CLIENT_FILTERS:

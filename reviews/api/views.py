@@ -124,6 +124,7 @@ class ReviewPagination(LimitOffsetPagination):
 
 class _PublicReviewsApi(APIView):
     permission_classes = [AllowAny]
+    pagination_class = ReviewPagination  # for the schema: the answer is a page
     direction = ""
 
     def _user_id(self, request: Request, public_id: str) -> int:

@@ -51,7 +51,7 @@ def feedback_to_give(
 def freelancer_reviews(user_id: int, viewer: Any = None) -> dict[str, Any]:
     rating, count = selectors.rating_summary(user_id=user_id, direction=Review.Direction.CLIENT_TO_FREELANCER)
     cards = selectors.freelancer_recent_reviews(freelancer_id=user_id, viewer=viewer)
-    return {"cards": cards, "rating": rating, "count": count, "stars": _stars(rating)}
+    return {"cards": cards, "rating": rating, "count": count, "stars": _stars(rating), "viewer": viewer}
 
 
 @register.inclusion_tag("reviews/_client_reviews.html")

@@ -113,6 +113,10 @@
       var gone = el("p", "fst-italic text-secondary mb-0", "This message was deleted");
       gone.setAttribute("data-role", "deleted");
       bubble.appendChild(gone);
+    } else if (m.hidden) {
+      var removed = el("p", "fst-italic text-secondary mb-0", "Removed by a moderator");
+      removed.setAttribute("data-role", "hidden");
+      bubble.appendChild(removed);
     } else {
       if (m.flagged_off_platform && !mine) {
         var warn = el("div", "alert alert-warning py-1 px-2 small mb-2");

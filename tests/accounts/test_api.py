@@ -293,19 +293,21 @@ def test_suspended_users_token_cannot_publish(freelancer):
     assert FreelancerProfile.objects.get(user=freelancer).published_at is None
 
 
-def test_suspended_users_session_gets_the_envelope_and_is_logged_out(api_client, freelancer):
+def test_suspended_users_session_stays_signed_in_and_gets_the_envelope(api_client, freelancer):
     api_client.force_login(freelancer)
     suspend(freelancer, reason="spam")
 
-    response = api_client.get("/api/v1/me/")
+    read = api_client.get("/api/v1/me/")
+    write = api_client.patch("/api/v1/me/", {"first_name": "Changed"}, format="json")
 
-    assert response.status_code == 403
-    assert response.json() == {
-        "message": "Your account is suspended: Spam.",
+    assert_envelope(read, 403, "account_suspended")  # the API stays closed (NotSuspended)
+    assert write.status_code == 403
+    assert write.json() == {
+        "message": "Your account is suspended: Spam. You can read but not change anything.",
         "code": "account_suspended",
         "extra": {"reason": "spam"},
     }
-    assert "_auth_user_id" not in api_client.session
+    assert "_auth_user_id" in api_client.session  # read-only, not signed out
 
 
 # --- /me/ ---------------------------------------------------------------------------------------

@@ -16,6 +16,31 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
+def _poll_functions_not_strings() -> None:
+    """The site's Content-Security-Policy has no 'unsafe-eval'. Playwright polls a
+    ``wait_for_function("<expression>")`` by evaluating the string in the page, which the
+    policy blocks once the predicate is not true at first; a function it can poll. Turn a
+    bare expression into ``() => (expression)`` for every test."""
+    from playwright.sync_api import Frame, Page
+
+    def wrap(original):
+        def wait_for_function(self, expression: str, *args, **kwargs):
+            text = expression.strip()
+            if not (text.startswith(("function", "async ")) or "=>" in text):
+                expression = f"() => ({expression})"
+            return original(self, expression, *args, **kwargs)
+
+        return wait_for_function
+
+    for cls in (Page, Frame):
+        if not getattr(cls.wait_for_function, "_csp_safe", False):
+            cls.wait_for_function = wrap(cls.wait_for_function)  # type: ignore[method-assign]
+            cls.wait_for_function._csp_safe = True  # type: ignore[attr-defined]
+
+
+_poll_functions_not_strings()
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/e2e/" in str(item.fspath):
@@ -72,8 +97,10 @@ class PageProblems:
 class Journey:
     """A browser context plus screenshots named in visiting order."""
 
-    def __init__(self, browser, base_url: str, name: str, width: int = 1280):
-        self.context = browser.new_context(base_url=base_url, viewport={"width": width, "height": 900})
+    def __init__(self, browser, base_url: str, name: str, width: int = 1280, **context_options):
+        self.context = browser.new_context(
+            base_url=base_url, viewport={"width": width, "height": 900}, **context_options
+        )
         self.page = self.context.new_page()
         self.page.set_default_timeout(15_000)
         self.problems = PageProblems()
@@ -103,9 +130,13 @@ def asgi_live_server(settings, tmp_path, transactional_db):
 def journey(browser, asgi_live_server, request):
     journeys: list[Journey] = []
 
-    def make(name: str = "", width: int = 1280) -> Journey:
+    def make(name: str = "", width: int = 1280, **context_options) -> Journey:
         j = Journey(
-            browser, asgi_live_server.url, f"{request.node.name}{('-' + name) if name else ''}", width
+            browser,
+            asgi_live_server.url,
+            f"{request.node.name}{('-' + name) if name else ''}",
+            width,
+            **context_options,
         )
         journeys.append(j)
         return j

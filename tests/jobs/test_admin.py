@@ -12,15 +12,16 @@ from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.urls import reverse
 
+from accounts.models import ContentFlag, FlagReason
 from jobs import services
-from jobs.models import Invitation, Job, JobFlag, JobMatch, SavedSearch
+from jobs.models import Invitation, Job, JobMatch, SavedSearch
 from tests import factories
 from tests.jobs.conftest import make_job
 
 pytestmark = pytest.mark.django_db
 
 JOBS = "/admin/jobs/job/"
-FLAGS = "/admin/jobs/jobflag/"
+FLAGS = "/admin/accounts/contentflag/"  # job reports live in the moderation queue
 
 
 @pytest.fixture(autouse=True)
@@ -54,7 +55,7 @@ def test_changelists_open(staff_client, path):
 
 def test_changelists_with_rows(staff_client, client_user, freelancer, published_freelancer):
     job = make_job(client_user)
-    services.job_flag(actor=freelancer, job_id=job.pk, reason=JobFlag.Reason.SPAM, note="Ads everywhere")
+    services.job_flag(actor=freelancer, job_id=job.pk, reason=FlagReason.SPAM, note="Ads everywhere")
     services.invitation_send(
         actor=client_user, job_id=job.pk, freelancer_id=published_freelancer.pk, message="Interested?"
     )
@@ -63,7 +64,7 @@ def test_changelists_with_rows(staff_client, client_user, freelancer, published_
 
     for path, model in [
         (JOBS, Job),
-        (FLAGS, JobFlag),
+        (FLAGS, ContentFlag),
         ("/admin/jobs/invitation/", Invitation),
         ("/admin/jobs/savedsearch/", SavedSearch),
         ("/admin/jobs/jobmatch/", JobMatch),
@@ -78,7 +79,7 @@ def test_changelists_with_rows(staff_client, client_user, freelancer, published_
 
 def test_the_job_page_is_read_only_with_history_and_flags(staff_client, client_user, freelancer):
     job = make_job(client_user)
-    services.job_flag(actor=freelancer, job_id=job.pk, reason=JobFlag.Reason.SCAM, note="Wire transfer")
+    services.job_flag(actor=freelancer, job_id=job.pk, reason=FlagReason.SCAM, note="Wire transfer")
 
     response = staff_client.get(reverse("admin:jobs_job_change", args=[job.pk]))
 
@@ -115,7 +116,7 @@ def test_remove_selected_jobs_calls_the_service(staff_client, staff, client_user
     live, draft = make_job(client_user), make_job(client_user, publish=False)
     closed = make_job(client_user)
     services.job_close(actor=client_user, job_id=closed.pk, reason=Job.CloseReason.HIRED)
-    flag = services.job_flag(actor=freelancer, job_id=live.pk, reason=JobFlag.Reason.SCAM)
+    flag = services.job_flag(actor=freelancer, job_id=live.pk, reason=FlagReason.SCAM)
 
     response = staff_client.post(
         JOBS, {"action": "remove_selected", "_selected_action": [live.pk, draft.pk, closed.pk]}, follow=True
@@ -128,7 +129,7 @@ def test_remove_selected_jobs_calls_the_service(staff_client, staff, client_user
     assert live.close_reason == Job.CloseReason.REMOVED_BY_STAFF
     assert live.events.order_by("id").last().actor == staff
     flag.refresh_from_db()
-    assert flag.reviewed_at is not None
+    assert (flag.status, flag.resolved_at is not None) == ("actioned", True)
     assert messages_of(response) == [
         "Removed 2 jobs.",
         "Not removed: “Build a Django booking site”: A closed job cannot become cancelled.",
@@ -144,18 +145,21 @@ def test_non_staff_cannot_open_the_admin(client, client_user):
     assert response.status_code == 302
 
 
-def test_flags_filter_and_mark_reviewed(staff_client, client_user, freelancer):
+def test_flags_filter_and_dismiss(staff_client, client_user, freelancer):
     job = make_job(client_user)
-    first = services.job_flag(actor=freelancer, job_id=job.pk, reason=JobFlag.Reason.SPAM)
-    second = services.job_flag(actor=factories.make_freelancer(), job_id=job.pk, reason=JobFlag.Reason.OTHER)
+    first = services.job_flag(actor=freelancer, job_id=job.pk, reason=FlagReason.SPAM)
+    second = services.job_flag(actor=factories.make_freelancer(), job_id=job.pk, reason=FlagReason.OTHER)
 
-    assert set(listed(staff_client.get(FLAGS, {"reviewed": "no"}))) == {first, second}
+    assert set(listed(staff_client.get(FLAGS, {"status__exact": "open"}))) == {first, second}
     response = staff_client.post(
-        FLAGS, {"action": "mark_reviewed", "_selected_action": [first.pk]}, follow=True
+        FLAGS,
+        {"action": "dismiss_reports", "_selected_action": [first.pk], "apply": "1", "reason": "", "note": ""},
+        follow=True,
     )
 
-    assert messages_of(response) == ["Marked 1 flag reviewed."]
-    assert listed(staff_client.get(FLAGS, {"reviewed": "no"})) == [second]
-    assert listed(staff_client.get(FLAGS, {"reviewed": "yes"})) == [first]
+    assert messages_of(response) == ["Dismissed the reports: 1 piece of content."]
+    # one action per piece of content: both reports of the job are closed
+    assert listed(staff_client.get(FLAGS, {"status__exact": "open"})) == []
+    assert set(listed(staff_client.get(FLAGS, {"status__exact": "dismissed"}))) == {first, second}
     job.refresh_from_db()
-    assert job.status == Job.Status.OPEN  # reviewing a flag changes no job
+    assert job.status == Job.Status.OPEN  # dismissing reports changes no job

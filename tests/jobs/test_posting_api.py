@@ -10,9 +10,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts import services as account_services
-from accounts.models import Skill, Subcategory, User
+from accounts.models import ContentFlag, Skill, Subcategory, User
 from jobs import services
-from jobs.models import Job, JobEvent, JobFlag
+from jobs.models import Job, JobEvent
 from jobs.selectors_posting import DRAFT_DESCRIPTION, DRAFT_FIXED_BUDGET_CENTS
 from jobs.services import JobInput
 from tests import factories
@@ -445,7 +445,7 @@ def test_flag(client_user, freelancer):
 
     assert response.status_code == 201
     assert response.json()["reason"] == "spam"
-    assert list(JobFlag.objects.values_list("reporter_id", "reason", "note")) == [
+    assert list(ContentFlag.objects.values_list("reporter_id", "reason", "note")) == [
         (freelancer.pk, "spam", "Ads")
     ]
 
@@ -474,7 +474,7 @@ def test_flag_errors(client_user, freelancer):
         403,
         "not_authenticated",
     )
-    assert JobFlag.objects.count() == 0
+    assert ContentFlag.objects.count() == 0
 
 
 # --- my jobs ------------------------------------------------------------------------------------------------

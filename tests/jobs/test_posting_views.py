@@ -14,9 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import ClientProfile, Skill, Subcategory
+from accounts.models import ClientProfile, ContentFlag, Skill, Subcategory
 from jobs import services
-from jobs.models import Job, JobAttachment, JobEvent, JobFlag
+from jobs.models import Job, JobAttachment, JobEvent
 from jobs.selectors_posting import DRAFT_DESCRIPTION, proposals_range, skill_suggestions
 from tests import factories
 from tests.jobs.conftest import job_input, make_job
@@ -465,7 +465,7 @@ def test_service_errors_land_on_the_form(client_browser, client_user, staff):
         step_url(job, "scope"), {"size": "small", "duration": "lt1", "experience_level": "entry"}
     )
 
-    # The accounts middleware ends a suspended user's session before any view runs.
+    # The accounts middleware refuses a suspended user's writes before any view runs.
     assert response.status_code == 403
     job.refresh_from_db()
     assert job.size == "medium"
@@ -932,7 +932,7 @@ def test_flag_a_job(client, client_user, freelancer):
     assert messages_of(response) == [
         "Thank you. Staff will review this job; the client is not told who flagged it."
     ]
-    assert list(JobFlag.objects.values_list("reporter_id", "reason", "note")) == [
+    assert list(ContentFlag.objects.values_list("reporter_id", "reason", "note")) == [
         (freelancer.pk, "scam", "Asks to pay by wire.")
     ]
     page = client.get(url("jobs:detail", job))
@@ -946,7 +946,7 @@ def test_flag_without_a_reason(client, client_user, freelancer):
     response = client.post(url("jobs:flag", job), {"reason": ""})
 
     assert messages_of(response) == ["Choose why you are flagging this job."]
-    assert JobFlag.objects.count() == 0
+    assert ContentFlag.objects.count() == 0
 
 
 def test_flag_own_job_shows_the_error(client_browser, client_user):
@@ -955,7 +955,7 @@ def test_flag_own_job_shows_the_error(client_browser, client_user):
     response = client_browser.post(url("jobs:flag", job), {"reason": "spam"})
 
     assert messages_of(response) == ["You cannot flag your own job."]
-    assert JobFlag.objects.count() == 0
+    assert ContentFlag.objects.count() == 0
 
 
 def test_flag_a_draft_is_404(client, client_user, freelancer):
@@ -971,7 +971,7 @@ def test_flag_needs_login(client, client_user):
     response = client.post(url("jobs:flag", job), {"reason": "spam"})
 
     assert response.status_code == 302
-    assert JobFlag.objects.count() == 0
+    assert ContentFlag.objects.count() == 0
 
 
 # --- skill suggestions -------------------------------------------------------------------------------------

@@ -12,9 +12,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts import services as account_services
-from accounts.models import ClientProfile, Skill, SuspensionReason
+from accounts.models import ClientProfile, ContentFlag, FlagReason, Skill, SuspensionReason
 from jobs import services
-from jobs.models import Invitation, Job, JobAttachment, JobEvent, JobFlag, ScreeningQuestion
+from jobs.models import Invitation, Job, JobAttachment, JobEvent, ScreeningQuestion
 from marketplace.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from tests import factories
 from tests.conftest import requires_postgres
@@ -485,7 +485,7 @@ def test_job_remove_by_staff_cancels_reviews_flags_and_expires_invitations(
     open_job, client_user, staff, published_freelancer
 ):
     reporter = factories.make_freelancer()
-    flag = services.job_flag(actor=reporter, job_id=open_job.pk, reason=JobFlag.Reason.SCAM)
+    flag = services.job_flag(actor=reporter, job_id=open_job.pk, reason=FlagReason.SCAM)
     invitation = services.invitation_send(
         actor=client_user, job_id=open_job.pk, freelancer_id=published_freelancer.pk, message="Join us?"
     )
@@ -502,7 +502,7 @@ def test_job_remove_by_staff_cancels_reviews_flags_and_expires_invitations(
         {"reason": "removed_by_staff", "note": "Asks for payment by wire."},
     )
     flag.refresh_from_db()
-    assert flag.reviewed_at is not None
+    assert (flag.status, flag.resolved_by, flag.resolved_at is not None) == ("actioned", staff, True)
     invitation.refresh_from_db()
     assert invitation.status == Invitation.Status.EXPIRED
 
@@ -516,28 +516,28 @@ def test_job_remove_by_staff_of_a_missing_job(staff):
 
 
 def test_flag_once_per_user_a_repeat_updates_it(open_job, freelancer):
-    services.job_flag(actor=freelancer, job_id=open_job.pk, reason=JobFlag.Reason.SPAM, note="  Ads  ")
-    services.job_flag(actor=freelancer, job_id=open_job.pk, reason=JobFlag.Reason.SCAM, note="Wants a wire")
+    services.job_flag(actor=freelancer, job_id=open_job.pk, reason=FlagReason.SPAM, note="  Ads  ")
+    services.job_flag(actor=freelancer, job_id=open_job.pk, reason=FlagReason.SCAM, note="Wants a wire")
 
-    flags = list(JobFlag.objects.values_list("job_id", "reporter_id", "reason", "note"))
+    flags = list(ContentFlag.objects.values_list("object_id", "reporter_id", "reason", "note"))
     assert flags == [(open_job.pk, freelancer.pk, "scam", "Wants a wire")]
 
 
 def test_flags_from_two_users_are_two_flags(open_job, freelancer):
     other = factories.make_freelancer()
 
-    services.job_flag(actor=freelancer, job_id=open_job.pk, reason=JobFlag.Reason.SPAM)
-    services.job_flag(actor=other, job_id=open_job.pk, reason=JobFlag.Reason.SPAM, note="Same here")
+    services.job_flag(actor=freelancer, job_id=open_job.pk, reason=FlagReason.SPAM)
+    services.job_flag(actor=other, job_id=open_job.pk, reason=FlagReason.SPAM, note="Same here")
 
-    assert JobFlag.objects.filter(job=open_job).count() == 2
+    assert ContentFlag.objects.filter(object_id=open_job.pk, content_type__model="job").count() == 2
 
 
 def test_flag_own_job_is_refused(open_job, client_user):
     with pytest.raises(ApplicationError) as caught:
-        services.job_flag(actor=client_user, job_id=open_job.pk, reason=JobFlag.Reason.SPAM)
+        services.job_flag(actor=client_user, job_id=open_job.pk, reason=FlagReason.SPAM)
 
     assert caught.value.code == "own_job"
-    assert JobFlag.objects.count() == 0
+    assert ContentFlag.objects.count() == 0
 
 
 def test_flag_needs_a_reason(open_job, freelancer):
@@ -549,14 +549,14 @@ def test_flag_needs_a_reason(open_job, freelancer):
 
 def test_flag_a_draft_is_not_found(draft_job, freelancer):
     with pytest.raises(NotFoundError):
-        services.job_flag(actor=freelancer, job_id=draft_job.pk, reason=JobFlag.Reason.SPAM)
+        services.job_flag(actor=freelancer, job_id=draft_job.pk, reason=FlagReason.SPAM)
 
 
 def test_flag_by_a_suspended_user_is_refused(open_job, freelancer, staff):
     suspend(freelancer, staff)
 
     with pytest.raises(PermissionDeniedError) as caught:
-        services.job_flag(actor=freelancer, job_id=open_job.pk, reason=JobFlag.Reason.SPAM)
+        services.job_flag(actor=freelancer, job_id=open_job.pk, reason=FlagReason.SPAM)
 
     assert caught.value.code == "account_suspended"
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from accounts.models import ContentFlag
 from messaging import services
-from messaging.models import Message, MessageReport, Participant
+from messaging.models import Message, Participant
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +38,6 @@ def test_every_messaging_admin_page_opens(client, staff, alice, bob, conversatio
     for model in (
         "conversation",
         "message",
-        "messagereport",
         "attachment",
         "block",
         "notification",
@@ -50,17 +50,28 @@ def test_every_messaging_admin_page_opens(client, staff, alice, bob, conversatio
     assert client.get(f"/admin/messaging/message/{message.pk}/change/").status_code == 200
 
 
-def test_staff_resolve_reports_with_an_admin_action(client, staff, alice, bob, conversation, send):
+def test_staff_dismiss_message_reports_with_the_queue_admin_action(
+    client, staff, alice, bob, conversation, send
+):
     message = send(bob, "spam")
     report = services.message_report(
         actor=alice, conversation_id=conversation.pk, seq=message.seq, reason="spam"
     )
     client.force_login(staff)
 
-    client.post("/admin/messaging/messagereport/", {"action": "resolve", "_selected_action": [report.pk]})
+    client.post(
+        "/admin/accounts/contentflag/",
+        {
+            "action": "dismiss_reports",
+            "_selected_action": [report.pk],
+            "apply": "1",
+            "reason": "",
+            "note": "",
+        },
+    )
 
     report.refresh_from_db()
-    assert report.resolved_by_id == staff.pk
+    assert (report.status, report.resolved_by_id) == ("dismissed", staff.pk)
 
 
 def test_staff_join_a_conversation_with_an_admin_action(client, staff, conversation):
@@ -72,4 +83,4 @@ def test_staff_join_a_conversation_with_an_admin_action(client, staff, conversat
 
     assert Participant.objects.filter(conversation=conversation, user=staff, left_at__isnull=True).exists()
     assert Message.objects.get(conversation=conversation).body == "Staff M. joined the conversation."
-    assert MessageReport.objects.count() == 0
+    assert ContentFlag.objects.count() == 0

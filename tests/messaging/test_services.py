@@ -9,9 +9,10 @@ import time_machine
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
+from accounts.models import ContentFlag
 from marketplace.errors import ApplicationError
 from messaging import selectors, services
-from messaging.models import Block, Conversation, Message, MessageReport, Participant
+from messaging.models import Block, Conversation, Message, Participant
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -496,7 +497,7 @@ def test_a_participant_reports_someone_elses_message_once(alice, bob, conversati
         reason="off_platform",
         note="asked twice",
     )
-    assert (report.message_id, report.reporter_id, report.reason, report.note) == (
+    assert (report.object_id, report.reporter_id, report.reason, report.note) == (
         message.pk,
         alice.pk,
         "off_platform",
@@ -505,7 +506,7 @@ def test_a_participant_reports_someone_elses_message_once(alice, bob, conversati
     with pytest.raises(ApplicationError) as again:
         services.message_report(actor=alice, conversation_id=conversation.pk, seq=message.seq, reason="spam")
     assert again.value.code == "already_reported"
-    assert MessageReport.objects.count() == 1
+    assert ContentFlag.objects.count() == 1
 
 
 def test_reports_of_your_own_message_or_with_a_bad_reason_are_refused(alice, bob, carol, conversation, send):
@@ -522,17 +523,24 @@ def test_reports_of_your_own_message_or_with_a_bad_reason_are_refused(alice, bob
     assert outsider.value.status_code == 404
 
 
-def test_staff_resolve_reports(alice, bob, staff, conversation, send):
+def test_staff_dismiss_reports_through_the_moderation_queue(alice, bob, staff, conversation, send):
+    from accounts import moderation
+
     message = send(bob, "spam spam")
     report = services.message_report(
         actor=alice, conversation_id=conversation.pk, seq=message.seq, reason="spam"
     )
 
     with pytest.raises(ApplicationError):
-        services.message_report_resolve(actor=alice, report_id=report.pk)
-    resolved = services.message_report_resolve(actor=staff, report_id=report.pk)
+        moderation.content_dismiss(actor=alice, obj=message)
+    moderation.content_dismiss(actor=staff, obj=message)
 
-    assert (resolved.resolved_by_id, resolved.resolved_at is not None) == (staff.pk, True)
+    report.refresh_from_db()
+    assert (report.status, report.resolved_by_id, report.resolved_at is not None) == (
+        "dismissed",
+        staff.pk,
+        True,
+    )
 
 
 # --- search --------------------------------------------------------------------------------------

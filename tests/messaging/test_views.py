@@ -12,9 +12,10 @@ from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
+from accounts.models import ContentFlag
 from messaging import selectors, services
 from messaging.context_processors import unread
-from messaging.models import Block, Message, MessageReport, Participant
+from messaging.models import Block, Message, Participant
 from tests import factories
 from tests.messaging.conftest import pdf_upload, png_upload
 
@@ -263,7 +264,7 @@ def test_report_page(client, alice, bob, conversation, send):
     )
 
     assert "Thanks: staff will review the message." in html(response)
-    assert MessageReport.objects.get().reason == "off_platform"
+    assert ContentFlag.objects.get().reason == "off_platform"
 
 
 def test_archive_mute_leave_and_add_people(client, alice, bob, conversation):

@@ -199,6 +199,21 @@ class Command(BaseCommand):
         out.write(
             self.style.SUCCESS(f"Left {seed_reviews(clients=demo_clients)} reviews on ended contracts.")
         )
+        from community.forum_seeding import seed_demo_forums
+
+        threads_made = seed_demo_forums(
+            freelancers=demo_freelancers, clients=demo_clients, staff=User.objects.get(email=STAFF_EMAIL)
+        )
+        out.write(self.style.SUCCESS(f"Started {threads_made} forum threads."))
+        from community.community_seeding import seed_demo_help_events
+
+        out.write(self.style.SUCCESS(f"Help center and events: {seed_demo_help_events()}."))
+        from accounts.team_seeding import seed_demo_team
+
+        out.write(self.style.SUCCESS(f"Client team: {seed_demo_team(clients=demo_clients)}."))
+        from accounts.agency_seeding import seed_demo_agency
+
+        out.write(self.style.SUCCESS(f"Agency: {seed_demo_agency()}."))
         from reviews.reputation import refresh_all
 
         out.write(self.style.SUCCESS(f"Reputation figures refreshed: {refresh_all()}."))

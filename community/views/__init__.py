@@ -1,0 +1,1 @@
+"""HTML views of the community app, one module per part (forums, help center, events)."""

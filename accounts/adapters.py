@@ -1,16 +1,24 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from django.contrib import messages
 from django.http import HttpRequest
-from django.shortcuts import render
 from django.urls import reverse
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    """Refuses suspended accounts at login (telling them why) and sends new freelancers
-    straight into the onboarding wizard."""
+    """Tells suspended accounts at login that they are read-only (and why) and sends new
+    freelancers straight into the onboarding wizard."""
 
     def pre_login(self, request: HttpRequest, user, **kwargs):
+        # A suspended user still signs in: they must be able to read their contracts and
+        # hand over work (accounts.middleware keeps them read-only; the banner says why).
         if getattr(user, "is_suspended", False):
-            return render(request, "account/suspended.html", {"suspended_user": user}, status=403)
+            from accounts.middleware import suspension_message
+
+            messages.warning(
+                request,
+                suspension_message(user) + " You can read your contracts and hand over files, "
+                "but not post, send proposals or move money.",
+            )
         return super().pre_login(request, user, **kwargs)
 
     def save_user(self, request: HttpRequest, user, form, commit: bool = True):

@@ -129,7 +129,10 @@ class UserAdmin(DjangoUserAdmin):
             "Suspension (use the actions to change)",
             {"fields": ("suspended_at", "suspension_reason", "suspension_note", "deleted_at")},
         ),
-        ("Trust (ID review in Identity verifications)", {"fields": ("identity_verified_at", "signup_ip", "warnings_count")}),
+        (
+            "Trust (ID review in Identity verifications)",
+            {"fields": ("identity_verified_at", "signup_ip", "warnings_count")},
+        ),
         ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )

@@ -758,7 +758,9 @@ class IdentityVerification(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="identity_verifications")
     document_type = models.CharField(max_length=20, choices=DocumentType.choices)
     # Private storage: never under MEDIA_URL; streamed by accounts.views_trust to owner and staff.
-    document = models.FileField(storage=private_storage, upload_to="identity/%Y/%m/", blank=True, max_length=200)
+    document = models.FileField(
+        storage=private_storage, upload_to="identity/%Y/%m/", blank=True, max_length=200
+    )
     legal_name = models.CharField(max_length=150)
     country = CountryField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)

@@ -299,6 +299,8 @@ def content_hide(*, actor: User, obj: Any, reason: str, note: str = "") -> Outco
         if entry.is_hidden(obj):
             raise ConflictError(f"This {entry.label} is already hidden.", code="already_hidden")
         entry.hide(actor, obj, label)
+        if entry.notifies_owner:
+            return
         _notify(
             owner_id,
             f"A moderator hid your {entry.label} because it breaks our rules: {label}. "
@@ -327,6 +329,8 @@ def content_unhide(*, actor: User, obj: Any, note: str = "") -> Outcome:
         if not entry.is_hidden(obj):
             raise ConflictError(f"This {entry.label} is not hidden.", code="not_hidden")
         entry.unhide(actor, obj)
+        if entry.notifies_owner:
+            return
         _notify(
             owner_id,
             f"A moderator reviewed your {entry.label} again: it is visible again.",

@@ -29,6 +29,9 @@ class Moderated:
     # (obj, user) -> may this signed-in user see it (and so report it)? None: anyone may
     # unless it is hidden (the owner always may)
     visible_to: Callable[[Any, Any], bool] | None = None
+    # True when the app's own hide/unhide already tell the author (reviews do: both sides
+    # are told), so the queue does not send the author a second notification
+    notifies_owner: bool = False
 
 
 _registry: dict[str, Moderated] = {}

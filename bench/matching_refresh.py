@@ -13,7 +13,12 @@ Measures, on the real data (open jobs and eligible freelancers of the database):
 - writing: upserting the sample's rows (in a transaction that is rolled back), per row,
   extrapolated to the rows of the whole run;
 - one shard of ``--shard`` freelancers as ``jobs.tasks.refresh_matches_shard`` runs it
-  (loading + scoring + writing, extrapolated from the sample).
+  (loading + scoring + writing, extrapolated from the sample);
+- per freelancer of the sample (``per_freelancer``): the prefilter and the scoring of its
+  candidate jobs, p50/p95/p99, next to a floor measured in the same run: the prefilter
+  alone, each candidate touched once and not scored (what any scoring of those pairs must
+  cost at least); and the writing's rows/s next to PostgreSQL's own floor, a plain INSERT of
+  as many rows into a temporary table (``floors``).
 
 Nothing is kept in the database. Prints JSON (also bench/results/matching_refresh.json).
 """
@@ -51,6 +56,65 @@ class _Rollback(Exception):
     pass
 
 
+def _summary(values_ms: list[float]) -> dict[str, float]:
+    ordered = sorted(values_ms) or [0.0]
+
+    def pct(p: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))], 3)
+
+    return {
+        "n": len(values_ms),
+        "p50_ms": pct(0.50),
+        "p95_ms": pct(0.95),
+        "p99_ms": pct(0.99),
+        "per_s": round(len(values_ms) / max(sum(values_ms) / 1000, 1e-9), 1),
+    }
+
+
+def _per_freelancer_timings(sample, jobs, context) -> tuple[list[float], list[float]]:
+    """Milliseconds per freelancer: prefilter + scoring, and the floor (prefilter, each
+    candidate touched once). The index is built once, as rank_all builds it."""
+    index = matching.CandidateIndex(jobs)
+    scoring, floor = [], []
+    for freelancer in sample:
+        t = time.perf_counter()
+        candidates = index.candidates(category_id=freelancer.category_id, skill_ids=freelancer.skill_ids)
+        touched = 0
+        for job in candidates:
+            touched += job.id & 1
+        floor.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        candidates = index.candidates(category_id=freelancer.category_id, skill_ids=freelancer.skill_ids)
+        matching.score_candidates_for_freelancer(freelancer, candidates, context)
+        scoring.append((time.perf_counter() - t) * 1000)
+    return scoring, floor
+
+
+def _insert_floor(count: int) -> float:
+    """Rows/s of a plain INSERT of ``count`` rows of the same width into a temporary table
+    (PostgreSQL's floor for the writing; rolled back)."""
+    from django.db import connection
+
+    count = max(count, 1000)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TEMPORARY TABLE bench_insert_floor (freelancer_id int, job_id int, score int,"
+                " reasons jsonb, computed_at timestamptz, PRIMARY KEY (freelancer_id, job_id))"
+            )
+            t = time.perf_counter()
+            cursor.execute(
+                "INSERT INTO bench_insert_floor SELECT n, n, 50, '[]'::jsonb, now()"
+                " FROM generate_series(1, %s) AS n",
+                [count],
+            )
+            seconds = time.perf_counter() - t
+            raise _Rollback
+    except _Rollback:
+        pass
+    return round(count / max(seconds, 1e-9), 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sample", type=int, default=400)
@@ -84,6 +148,9 @@ def main() -> None:
     except _Rollback:
         pass
     writing_s = time.perf_counter() - t
+
+    per_freelancer, scoring_floor = _per_freelancer_timings(sample, jobs, context)
+    insert_floor_rows_per_s = _insert_floor(len(rows))
 
     # the sharded steps themselves, for a shard of the sample's size (rolled back; the
     # shard's cache entries deleted afterwards)
@@ -136,6 +203,14 @@ def main() -> None:
             "total_min": round(
                 (context_s + jobs_s + freelancers_s + full_scoring_s + full_writing_s) / 60, 1
             ),
+        },
+        "per_freelancer": {
+            "scoring": _summary(per_freelancer),
+            "floor_prefilter_only": _summary(scoring_floor),
+        },
+        "floors": {
+            "write_rows_per_s": round(len(rows) / max(writing_s, 1e-9), 1),
+            "insert_floor_rows_per_s": insert_floor_rows_per_s,
         },
         "measured_sharded_steps": {"shard_freelancers": len(sample), "job_parts": plan["parts"], **step},
         "extrapolated_sharded_run": {

@@ -395,6 +395,7 @@ def run_level(clients: int, cycles: int) -> dict[str, Any]:
         "cycles_per_s": round(ok / elapsed, 1),
         "p50_ms": pct(0.50),
         "p95_ms": pct(0.95),
+        "p99_ms": pct(0.99),
         "mean_ms": round(statistics.fmean(latencies) * 1000, 1) if ok else 0.0,
     }
 
@@ -517,13 +518,14 @@ def main() -> None:
         "each client process on its own contracts. Floor: pgbench TPC-B-like on the same server "
         f"({s['pgbench']}). Load average before/after: {s['load_average_before']} / {s['load_average_after']}.",
         "",
-        "| clients | cycles/s | p50 ms | p95 ms | errors | pgbench TPS | cycles/s / pgbench TPS "
+        "| clients | cycles/s | p50 ms | p95 ms | p99 ms | errors | pgbench TPS | cycles/s / pgbench TPS "
         "| pgbench transactions per cycle |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in levels:
         lines.append(
-            f"| {row['clients']} | {row['cycles_per_s']} | {row['p50_ms']} | {row['p95_ms']} | {row['errors']} | "
+            f"| {row['clients']} | {row['cycles_per_s']} | {row['p50_ms']} | {row['p95_ms']} | {row['p99_ms']} | "
+            f"{row['errors']} | "
             f"{row['pgbench_tps']} | {row['cycles_per_pgbench_tps']:.4f} | {row['pgbench_transactions_per_cycle']} |"
         )
     verdict = "clean" if audit["exit_code"] == 0 else "FINDINGS"

@@ -4,16 +4,27 @@ deploy/gunicorn.conf.py), load it with wrk.
 Every figure sits next to floors measured in the same run: a bare Django view returning a
 small JSON (the framework's ceiling on this machine) and the raw SQL of the search (the
 database's). Results: bench/results/latest.json and latest.md (plus matching.json from
-bench/matching.py when it has been run). At the end it runs bench/payments.py (escrow
-cycles under 8 and 16 concurrent clients next to pgbench: payments.json and payments.md).
+bench/matching.py when it has been run).
+
+The same run measures the owners' list pages (bench/seed_large.py seed_histories: the bench
+client's job with 500 proposals, "My jobs", a contract with a long history; the bench
+freelancer's contracts, notifications and inbox; the service catalog and a busy forum
+board), then runs bench/chat.py (websocket round trips next to a bare echo consumer),
+bench/payments.py (escrow cycles under 8 and 16 concurrent clients next to pgbench) and
+bench/matching_refresh.py (the nightly matching refresh from a sample, next to the
+prefilter alone and PostgreSQL's plain INSERT), with sizes that keep the whole run short
+(BENCH_CHAT_MESSAGES, BENCH_PAYMENTS_CYCLES, BENCH_MATCHING_SAMPLE), and folds their
+headline figures into the one latest.json and latest.md table: every row next to the floor
+it is compared with, measured in the same run.
 
 Needs PostgreSQL (DATABASE_URL; default postgres://postgres@127.0.0.1:5432/marketplace_bench)
 and `wrk` (Debian package; installed when missing and possible). With REDIS_URL the cache is
 Redis, as deployed (without it, each gunicorn worker has its own in-memory cache: the JSON
 says which). Sizes: BENCH_JOBS (100,000),
 BENCH_FREELANCERS (20,000), BENCH_CLIENTS (5,000); load: BENCH_DURATION (10s),
-BENCH_CONNECTIONS (16); BENCH_ONLY=search,feed runs only the floor and the rows whose label
-has one of those words.
+BENCH_CONNECTIONS (16); BENCH_ONLY=search,feed runs only the bare-view floor and the rows
+whose label has one of those words (chat, money and matching run their scripts only when
+one of their rows is asked for).
 
 Cached and uncached figures: the search pages, the search API and the anonymous job page
 are cached for a minute per URL and jobs generation (jobs/cache.py), so a target that asks
@@ -136,12 +147,22 @@ def seed() -> dict:
     # indexes five-fold) and the figures drift. Measure a vacuumed, analysed database.
     log("--- vacuum, analyze")
     django_py("from django.db import connection\nconnection.cursor().execute('VACUUM (ANALYZE)')")
+    log("--- the owners' histories (proposals, contracts, messages, notifications, services, forum)")
+    history = json.loads(
+        django_py(
+            "import json,sys;sys.path.insert(0,'bench')\nfrom seed_large import seed_histories\nprint(json.dumps(seed_histories()))"
+        )
+    )
     # A freelancer to browse as: matches materialised, a session for wrk's Cookie header.
     out = django_py(
         "import json\n"
         "from django.contrib.sessions.backends.db import SessionStore\n"
         "from django.contrib.auth import SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY\n"
-        "from accounts.models import FreelancerProfile\n"
+        "from accounts.models import FreelancerProfile, User\n"
+        "def session(user):\n"
+        "    s = SessionStore(); s[SESSION_KEY] = str(user.pk)\n"
+        "    s[BACKEND_SESSION_KEY] = 'django.contrib.auth.backends.ModelBackend'\n"
+        "    s[HASH_SESSION_KEY] = user.get_session_auth_hash(); s.create(); return s.session_key\n"
         "from jobs.models import Job\n"
         "from jobs import matching\n"
         "p = FreelancerProfile.objects.filter(user__email__endswith='@bench.marketplace.local').order_by('pk').first()\n"
@@ -157,10 +178,11 @@ def seed() -> dict:
         " if w.isalpha() and len(w) >= 3})\n"
         "from django.db import connection\n"
         "connection.cursor().execute('ANALYZE jobs_jobmatch')  # autovacuum is off here\n"
-        "print(json.dumps({'session': s.session_key, 'matches': n, 'job': job.public_id,"
-        " 'freelancer': p.public_id, 'jobs': jobs, 'words': words}))"
+        f"client_session = session(User.objects.get(pk={history['client']}))\n"
+        "print(json.dumps({'session': s.session_key, 'client_session': client_session, 'matches': n,"
+        " 'job': job.public_id, 'freelancer': p.public_id, 'jobs': jobs, 'words': words}))"
     )
-    return json.loads(out)
+    return {**json.loads(out), "history": history}
 
 
 def wait_for_port(port: int, timeout: float = 30) -> None:
@@ -246,56 +268,335 @@ def sql_floor() -> dict:
     )
 
 
-def query_counts(paths: list[str], cookie: str | None) -> dict:
+def query_counts(paths: list[tuple[str, str | None]]) -> list[dict]:
+    """SQL queries of one request to each (path, session key), a miss then a hit."""
     code = (
         "import json\n"
         "from django.test import Client\n"
         "from django.test.utils import CaptureQueriesContext\n"
         "from django.db import connection\n"
-        f"c = Client(HTTP_HOST='127.0.0.1')\n"
-        f"c.cookies['sessionid'] = {cookie!r}\n"
         "try:\n"
         "    from jobs.cache import bump_generation\n"
         "except ImportError:  # code without the jobs cache\n"
         "    bump_generation = lambda: None\n"
-        "out = {}\n"
-        f"for path in {paths!r}:\n"
+        "out = []\n"
+        f"for path, cookie in {paths!r}:\n"
+        "    c = Client(HTTP_HOST='127.0.0.1')\n"
+        "    if cookie: c.cookies['sessionid'] = cookie\n"
         "    bump_generation()  # a miss first, then a hit\n"
         "    counts = []\n"
         "    for _ in range(2):\n"
         "        with CaptureQueriesContext(connection) as q:\n"
         "            r = c.get(path, secure=True)\n"
         "        counts.append(len(q))\n"
-        "    out[path] = {'status': r.status_code, 'queries': counts[0], 'queries_cached': counts[1]}\n"
+        "    out.append({'status': r.status_code, 'queries': counts[0], 'queries_cached': counts[1]})\n"
         "print(json.dumps(out))"
     )
     return json.loads(django_py(code))
 
 
-def main() -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    wrk_bin = ensure_wrk()
-    ensure_database()
-    ctx = seed()
-    targets = [
-        ("floor: bare view", "/bench/bare/", False),
-        ("search page: keyword (cached)", "/jobs/search/?q=python", False),
+# the words of the rows each other script adds (BENCH_ONLY=chat runs chat.py, and so on)
+SCRIPT_LABELS = {
+    "chat": "chat: websocket round trip, fan-out, message_send",
+    "payments": "money: escrow cycle payments pgbench",
+    "matching_refresh": "matching refresh: prefilter scoring writing",
+}
+
+
+def wanted(label: str, only: list[str]) -> bool:
+    """BENCH_ONLY: the floors always, other rows when their label has one of the words."""
+    return not only or label.startswith("floor") or any(word in label for word in only)
+
+
+def http_targets(ctx: dict) -> list[tuple[str, str, str | None]]:
+    """(label, path, who): who is None (a visitor), "freelancer" or "client" (the bench
+    freelancer0 and client0, the owners of the seeded histories)."""
+    h = ctx["history"]
+    return [
+        ("floor: bare view", "/bench/bare/", None),
+        ("search page: keyword (cached)", "/jobs/search/?q=python", None),
         (
             "search page: keyword + filters (cached)",
             "/jobs/search/?q=design&budget_type=fixed&experience_level=expert",
-            False,
+            None,
         ),
-        ("search page: newest first (cached)", "/jobs/search/?sort=newest", False),
-        ("search API: keyword (cached)", "/api/v1/jobs/?q=python", False),
-        ("search API: newest first (cached)", "/api/v1/jobs/?sort=newest", False),
-        ("search page: keyword, logged in (cached results)", "/jobs/search/?q=python", True),
-        ("job detail (cached)", f"/jobs/{ctx['job']}/", False),
-        ("matches feed", "/jobs/feed/", True),
-        ("freelancer profile", f"/freelancers/{ctx['freelancer']}/", False),
+        ("search page: newest first (cached)", "/jobs/search/?sort=newest", None),
+        ("search API: keyword (cached)", "/api/v1/jobs/?q=python", None),
+        ("search API: newest first (cached)", "/api/v1/jobs/?sort=newest", None),
+        ("search page: keyword, logged in (cached results)", "/jobs/search/?q=python", "freelancer"),
+        ("job detail (cached)", f"/jobs/{ctx['job']}/", None),
+        ("matches feed", "/jobs/feed/", "freelancer"),
+        ("freelancer profile", f"/freelancers/{ctx['freelancer']}/", None),
+        (
+            f"proposals for a job, client ({h['big_job_proposals']} proposals)",
+            f"/jobs/{h['big_job']}/proposals/",
+            "client",
+        ),
+        (
+            f"proposals API for a job, client ({h['big_job_proposals']} proposals)",
+            f"/api/v1/jobs/{h['big_job']}/proposals/",
+            "client",
+        ),
+        (
+            f"contract page, client ({h['long_contract_milestones']} milestones, "
+            f"{h['long_contract_events']} events, {h['long_contract_messages']} messages)",
+            f"/contracts/{h['long_contract']}/",
+            "client",
+        ),
+        ("my jobs list, client", "/jobs/mine/", "client"),
+        ("contracts list, freelancer", "/contracts/", "freelancer"),
+        ("contracts list API, freelancer", "/api/v1/contracts/", "freelancer"),
+        ("notifications list, freelancer", "/notifications/", "freelancer"),
+        ("inbox (conversations list), freelancer", "/messages/", "freelancer"),
+        ("service catalog list", "/services/", None),
+        ("forum board thread list", f"/community/boards/{h['board']}/", None),
     ]
+
+
+def run_script(name: str, args: list[str], extra_env: dict[str, str]) -> bool:
+    """Run one of the other benchmark scripts with this run's database server; False (and
+    the row left out) when it fails, so that one broken part does not lose the rest."""
+    log(f"--- {name}")
+    base = env()["DATABASE_URL"]
+    child = dict(os.environ)
+    child.update(extra_env)
+    if base.startswith("postgres"):  # the other scripts' databases beside this run's
+        child.setdefault("BENCH_CHAT_DATABASE_URL", base + "_chat")
+        child.setdefault("BENCH_PAYMENTS_DATABASE_URL", base + "_payments")
+        child.setdefault("BENCH_PGBENCH_DATABASE_URL", base + "_pgbench")
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / name), *args], cwd=ROOT, env=child)
+    if result.returncode != 0:
+        log(f"!!! {name} exited with {result.returncode}: its rows are left out")
+    return result.returncode == 0
+
+
+def _read(name: str) -> dict:
+    path = RESULTS / name
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def chat_rows() -> list[dict]:
+    """bench/chat.py: messages go one at a time, so throughput is 1000 / mean ms."""
+    data = _read("chat.json")
+    if not data:
+        return []
+    floor = data["floor_echo_consumer"]
+
+    def row(label: str, part: dict, floor_row: dict | None) -> dict:
+        rate = round(1000 / part["mean_ms"], 1) if part["mean_ms"] else 0.0
+        floor_rate = round(1000 / floor_row["mean_ms"], 1) if floor_row and floor_row["mean_ms"] else None
+        return {
+            "label": label,
+            "group": "chat",
+            "throughput": rate,
+            "unit": "msg/s",
+            "floor": "websocket echo" if floor_row else None,
+            "floor_throughput": floor_rate,
+            "share_of_floor": round(rate / floor_rate, 3) if floor_rate else None,
+            "p50_ms": part["p50_ms"],
+            "p95_ms": part["p95_ms"],
+            "p99_ms": part["p99_ms"],
+            "sql_queries": None,
+            "errors": 0,
+            "n": part["n"],
+        }
+
+    stored = data["messages_stored"] == data["messages_expected"]
+    rows = [
+        row("floor: websocket echo (bare consumer, no database)", floor, None),
+        row(
+            "chat: one-to-one round trip, A sends to B (websocket, PostgreSQL, Redis)",
+            data["one_to_one_round_trip"],
+            floor,
+        ),
+        row("chat: fan-out, 50 recipients all received", data["fan_out_50_all_received"], floor),
+        row("chat: message_send service call in process", data["service_call_in_process"], floor),
+    ]
+    for r in rows[1:3]:
+        r["errors"] = 0 if stored else 1
+    return rows
+
+
+def payments_rows() -> list[dict]:
+    data = _read("payments.json")
+    rows: list[dict] = []
+    for level in data.get("levels", []):
+        clients = level["clients"]
+        rows.append(
+            {
+                "label": f"floor: pgbench TPC-B-like, {clients} clients",
+                "group": "money",
+                "throughput": level["pgbench_tps"],
+                "unit": "TPS",
+                "floor": None,
+                "p50_ms": None,
+                "p95_ms": None,
+                "p99_ms": None,
+                "sql_queries": None,
+                "errors": 0,
+            }
+        )
+        rows.append(
+            {
+                "label": f"money: escrow cycle (fund, submit, approve), {clients} concurrent clients",
+                "group": "money",
+                "throughput": level["cycles_per_s"],
+                "unit": "cycles/s",
+                "floor": f"pgbench {clients} clients",
+                "floor_throughput": level["pgbench_tps"],
+                "share_of_floor": level["cycles_per_pgbench_tps"],
+                "p50_ms": level["p50_ms"],
+                "p95_ms": level["p95_ms"],
+                "p99_ms": level.get("p99_ms"),
+                "sql_queries": data["setup"]["sql_queries_per_cycle"],
+                "errors": level["errors"],
+                "ledger_audit_exit_code": data["ledger_audit"]["exit_code"],
+            }
+        )
+    return rows
+
+
+def matching_rows() -> list[dict]:
+    data = _read("matching_refresh.json")
+    if not data or "per_freelancer" not in data:
+        return []
+    scoring, floor = data["per_freelancer"]["scoring"], data["per_freelancer"]["floor_prefilter_only"]
+    floors = data["floors"]
+    sample = data["sample_freelancers"]
+    return [
+        {
+            "label": f"floor: matching prefilter only, per freelancer ({data['open_jobs']:,} open jobs)",
+            "group": "matching",
+            "throughput": floor["per_s"],
+            "unit": "freelancers/s",
+            "floor": None,
+            "p50_ms": floor["p50_ms"],
+            "p95_ms": floor["p95_ms"],
+            "p99_ms": floor["p99_ms"],
+            "sql_queries": None,
+            "errors": 0,
+        },
+        {
+            "label": f"matching refresh: prefilter + scoring, per freelancer (sample of {sample})",
+            "group": "matching",
+            "throughput": scoring["per_s"],
+            "unit": "freelancers/s",
+            "floor": "prefilter only",
+            "floor_throughput": floor["per_s"],
+            "share_of_floor": round(scoring["per_s"] / floor["per_s"], 3) if floor["per_s"] else None,
+            "p50_ms": scoring["p50_ms"],
+            "p95_ms": scoring["p95_ms"],
+            "p99_ms": scoring["p99_ms"],
+            "sql_queries": None,
+            "errors": 0,
+        },
+        {
+            "label": "floor: PostgreSQL plain INSERT into a temporary table",
+            "group": "matching",
+            "throughput": floors["insert_floor_rows_per_s"],
+            "unit": "rows/s",
+            "floor": None,
+            "p50_ms": None,
+            "p95_ms": None,
+            "p99_ms": None,
+            "sql_queries": None,
+            "errors": 0,
+        },
+        {
+            "label": f"matching refresh: writing the sample's {data['sample_rows']:,} rows (upsert)",
+            "group": "matching",
+            "throughput": floors["write_rows_per_s"],
+            "unit": "rows/s",
+            "floor": "plain INSERT",
+            "floor_throughput": floors["insert_floor_rows_per_s"],
+            "share_of_floor": round(floors["write_rows_per_s"] / floors["insert_floor_rows_per_s"], 3)
+            if floors["insert_floor_rows_per_s"]
+            else None,
+            "p50_ms": None,
+            "p95_ms": None,
+            "p99_ms": None,
+            "sql_queries": None,
+            "errors": 0,
+        },
+    ]
+
+
+def _cell(value: float | None, digits: int = 0) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.{digits}f}"
+
+
+def markdown(result: dict) -> str:
+    s = result["setup"]
+    lines = [
+        f"Benchmark {result['when']}: {s['machine']}; {s['server']}; cache {s['cache']}; {s['load']}; "
+        f"{s['database']} with {s['jobs']:,} jobs, {s['freelancers']:,} freelancers, {s['clients']:,} clients; "
+        f"load average {s['load_average_start']} at the start, {s['load_average_end']} at the end.",
+        "",
+        "Every row is next to the floor it is compared with, measured in the same run (the floor rows "
+        "themselves have no share). HTTP rows: wrk as described, shares of the higher of the two "
+        "bare-view measurements (start and end of the run); (cached): one URL over and over, served "
+        "from the cache after its first request; (uncached): a different URL on every request; "
+        "client/freelancer: logged in as the owner of the seeded history. SQL queries: one request "
+        "after the load, uncached / cached where they differ. Chat: one message in flight at a time "
+        "(msg/s = 1000 / mean ms), against a bare echo consumer. Money: concurrent escrow cycles "
+        "against pgbench with as many clients (SQL queries: one whole cycle). Matching: the nightly "
+        "refresh's work per freelancer against its prefilter alone, its writing against a plain INSERT.",
+        "",
+        "| target | throughput | floor (same run) | share of floor | p50 ms | p95 ms | p99 ms | SQL queries | errors |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in result["rows"]:
+        digits = 1 if row["throughput"] < 100 else 0
+        queries = _cell(row.get("sql_queries"))
+        if row.get("sql_queries_cached") not in (None, row.get("sql_queries")):
+            queries += f" / {row['sql_queries_cached']}"
+        floor = "-"
+        if row.get("floor"):
+            floor_digits = 1 if (row.get("floor_throughput") or 0) < 100 else 0
+            floor = f"{row['floor']} {_cell(row.get('floor_throughput'), floor_digits)} {row['unit']}"
+        share = "-" if row.get("share_of_floor") is None else f"{row['share_of_floor']:.1%}"
+        if row.get("share_of_floor") is not None and row["share_of_floor"] >= 0.1:
+            share = f"{row['share_of_floor']:.0%}"
+        lines.append(
+            f"| {row['label']} | {_cell(row['throughput'], digits)} {row['unit']} | {floor} | {share} | "
+            f"{_cell(row.get('p50_ms'), 1)} | {_cell(row.get('p95_ms'), 1)} | {_cell(row.get('p99_ms'), 1)} | "
+            f"{queries} | {row['errors']} |"
+        )
+    floor_sql = result["sql_floor"]
+    if floor_sql:
+        lines += [
+            "",
+            "SQL floor (the search selector's SQL alone, in-process): "
+            + ", ".join(f"{k.removesuffix('_ms')} {v} ms" for k, v in floor_sql.items()),
+        ]
+    money = [r for r in result["rows"] if "ledger_audit_exit_code" in r]
+    if money:
+        code = money[0]["ledger_audit_exit_code"]
+        lines += [
+            "",
+            f"`manage.py ledger_audit` after the escrow cycles: exit code {code} ({'clean' if code == 0 else 'FINDINGS'}).",
+        ]
+    refresh = result.get("matching_refresh", {}).get("extrapolated_one_process_run")
+    if refresh:
+        lines += [
+            "",
+            f"Matching refresh extrapolated to every freelancer in one process: {refresh['total_min']} min "
+            f"({refresh['scoring_min']} of scoring, {refresh['writing_min']} of writing {refresh['rows']:,} rows).",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    load_start = [round(x, 2) for x in os.getloadavg()]
+    wrk_bin = ensure_wrk()
+    ensure_database()
+    ctx = seed()
     only = [part.strip() for part in os.environ.get("BENCH_ONLY", "").split(",") if part.strip()]
-    if only:  # e.g. BENCH_ONLY=search: the floor and the rows whose label has one of these words
-        targets = [t for t in targets if t[0].startswith("floor") or any(word in t[0] for word in only)]
+    targets = [t for t in http_targets(ctx) if wanted(t[0], only)]
+    sessions = {None: None, "freelancer": ctx["session"], "client": ctx["client_session"]}
     keywords = [f"?q={word}" for word in ctx["words"]]
     long_tail = [
         (
@@ -314,8 +615,7 @@ def main() -> None:
             long_tail_script("detail_long_tail", [f"/jobs/{public_id}/" for public_id in ctx["jobs"]]),
         ),
     ]
-    if only:
-        long_tail = [t for t in long_tail if any(word in t[0] for word in only)]
+    long_tail = [t for t in long_tail if wanted(t[0], only)]
     log(f"--- serving with gunicorn ({SERVER}) on 127.0.0.1:{PORT}")
     server = subprocess.Popen(
         [
@@ -336,9 +636,9 @@ def main() -> None:
     rows = []
     try:
         wait_for_port(PORT)
-        for label, path, auth in targets:
+        for label, path, who in targets:
             log(f"--- wrk {DURATION} x {CONNECTIONS} connections: {label}")
-            cookie = ctx["session"] if auth else None
+            cookie = sessions[who]
             subprocess.run(
                 [
                     wrk_bin,
@@ -351,25 +651,88 @@ def main() -> None:
                 capture_output=True,
                 check=True,
             )  # warm-up
-            rows.append({"label": label, **wrk(wrk_bin, path, cookie)})
+            rows.append({"label": label, "who": who, **wrk(wrk_bin, path, cookie)})
         for label, path, script in long_tail:
             log(f"--- wrk {DURATION} x {CONNECTIONS} connections: {label}")
-            rows.append({"label": label, **wrk(wrk_bin, path, None, script)})
+            rows.append({"label": label, "who": None, **wrk(wrk_bin, path, None, script)})
         # the floor again: on a machine shared with other work one measurement can land in a
         # busy moment; shares are taken of the higher of the two (the conservative choice)
         log(f"--- wrk {DURATION} x {CONNECTIONS} connections: floor again")
-        rows.append({"label": "floor: bare view (again, at the end)", **wrk(wrk_bin, "/bench/bare/", None)})
+        rows.append(
+            {
+                "label": "floor: bare view (again, at the end)",
+                "who": None,
+                **wrk(wrk_bin, "/bench/bare/", None),
+            }
+        )
     finally:
         server.terminate()
         server.wait(timeout=20)
     floor = max(rows[0]["requests_per_s"], rows[-1]["requests_per_s"])
     for row in rows:
         row["share_of_floor"] = round(row["requests_per_s"] / floor, 3) if floor else None
-    counts = query_counts([path for _, path, _ in targets[1:]], ctx["session"])
-    for row in rows[1:]:
-        found = counts.get(row["path"], {})  # nothing for the long tails
+    measured = [(row["path"], sessions[row["who"]]) for row in rows[1:-1] if "<random>" not in row["path"]]
+    counts = iter(query_counts(measured))
+    for row in rows[1:-1]:
+        found = next(counts) if "<random>" not in row["path"] else {}  # nothing for the long tails
         row["sql_queries"] = found.get("queries")
         row["sql_queries_cached"] = found.get("queries_cached")
+    http_floor_sql = sql_floor()
+
+    # the other benchmarks, each with its own floor, on the same database server
+    scripts = [
+        (
+            "chat",
+            "chat.py",
+            [],
+            {
+                "BENCH_CHAT_MESSAGES": os.environ.get("BENCH_CHAT_MESSAGES", "400"),
+                "BENCH_CHAT_FANOUT": os.environ.get("BENCH_CHAT_FANOUT", "80"),
+            },
+        ),
+        (
+            "payments",
+            "payments.py",
+            [],
+            {
+                "BENCH_PAYMENTS_CYCLES": os.environ.get("BENCH_PAYMENTS_CYCLES", "320"),
+                "BENCH_PGBENCH_SECONDS": os.environ.get("BENCH_PGBENCH_SECONDS", "15"),
+            },
+        ),
+        (
+            "matching_refresh",
+            "matching_refresh.py",
+            ["--sample", os.environ.get("BENCH_MATCHING_SAMPLE", "200")],
+            {**env(), "PYTHONPATH": str(ROOT)},
+        ),
+    ]
+    extra: dict[str, dict] = {}
+    for key, script, args, script_env in scripts:
+        if only and not any(word in SCRIPT_LABELS[key] for word in only):
+            continue
+        if run_script(script, args, script_env):
+            extra[key] = _read(f"{key}.json")
+
+    http_rows = [
+        {
+            **row,
+            "group": "http",
+            "throughput": row["requests_per_s"],
+            "unit": "req/s",
+            "floor": None if row["label"].startswith("floor") else "bare view",
+            "floor_throughput": floor,
+            "share_of_floor": None if row["label"].startswith("floor") else row["share_of_floor"],
+            "errors": row["non_2xx"] + row["socket_errors"],
+        }
+        for row in rows
+    ]
+    all_rows = http_rows
+    if "chat" in extra:
+        all_rows += chat_rows()
+    if "payments" in extra:
+        all_rows += payments_rows()
+    if "matching_refresh" in extra:
+        all_rows += matching_rows()
     result = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "setup": {
@@ -378,47 +741,22 @@ def main() -> None:
             "load": f"wrk -t2 -c{CONNECTIONS} -d{DURATION}",
             "database": "postgresql" if env()["DATABASE_URL"].startswith("postgres") else "sqlite",
             **SIZES,
+            "history": ctx["history"],
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
             "bench_freelancer_matches": ctx["matches"],
+            "load_average_start": load_start,
+            "load_average_end": [round(x, 2) for x in os.getloadavg()],
         },
-        "targets": {"search_p95_ms": 50, "search_share_of_floor": 0.4},
+        "targets": {"search_p95_ms": 50, "search_share_of_floor": 0.4, "chat_one_to_one_p95_ms": 20},
+        "rows": all_rows,
         "http": rows,
-        "sql_floor": sql_floor(),
+        "sql_floor": http_floor_sql,
+        **extra,
     }
     (RESULTS / "latest.json").write_text(json.dumps(result, indent=2))
-    s = result["setup"]
-    lines = [
-        f"Benchmark {result['when']}: {s['machine']}; {s['server']}; cache {s['cache']}; {s['load']}; "
-        f"{s['database']} with {s['jobs']:,} jobs, {s['freelancers']:,} freelancers, {s['clients']:,} clients.",
-        "",
-        "Shares are of the higher of the two floor measurements (start and end of the run). "
-        "(cached): one URL over and over, served from the cache after its first request. "
-        "(uncached): a different URL on every request (see bench/run.py). "
-        "SQL queries: one request as the logged-in benchmark freelancer after the load, "
-        "uncached / cached where they differ.",
-        "",
-        "| target | req/s | share of bare-view floor | p50 ms | p95 ms | p99 ms | SQL queries | non-2xx |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for row in rows:
-        queries = "-" if row.get("sql_queries") is None else str(row["sql_queries"])
-        if row.get("sql_queries_cached") not in (None, row.get("sql_queries")):
-            queries += f" / {row['sql_queries_cached']}"
-        lines.append(
-            f"| {row['label']} | {row['requests_per_s']:.0f} | {row['share_of_floor']:.0%} | {row['p50_ms']} | "
-            f"{row['p95_ms']} | {row['p99_ms']} | {queries} | {row['non_2xx']} |"
-        )
-    floor_sql = result["sql_floor"]
-    lines += [
-        "",
-        "SQL floor (the search selector's SQL alone, in-process): "
-        + ", ".join(f"{k.removesuffix('_ms')} {v} ms" for k, v in floor_sql.items()),
-    ]
-    (RESULTS / "latest.md").write_text("\n".join(lines) + "\n")
-    log("\n".join(lines))
-    # Escrow cycles under concurrent clients next to pgbench (own databases; payments.json/.md).
-    log("--- payments: bench/payments.py")
-    subprocess.run([sys.executable, str(ROOT / "bench" / "payments.py")], cwd=ROOT, check=True)
+    text = markdown(result)
+    (RESULTS / "latest.md").write_text(text)
+    log(text)
 
 
 if __name__ == "__main__":

@@ -201,3 +201,366 @@ def seed_large(
         "freelancers": FreelancerProfile.objects.filter(user__email__endswith=DOMAIN).count(),
         "clients": ClientProfile.objects.filter(user__email__endswith=DOMAIN).count(),
     }
+
+
+# --- the owners' histories: what the list pages and the contract page show ---------------------------
+
+# Rows per owner, large enough that a page doing a query per row would show it in the figures.
+HISTORY = {
+    "proposals": 500,  # on one job of the bench client
+    "contracts": 60,  # of the bench freelancer, one per client
+    "milestones": 60,  # of the long contract (client0 and freelancer0)
+    "events": 400,  # of the long contract
+    "contract_messages": 1000,  # in the long contract's conversation
+    "conversations": 200,  # of the bench freelancer, 5 messages each
+    "notifications": 2000,  # of the bench freelancer
+    "listings": 2000,  # approved services of bench freelancers
+    "threads": 2000,  # on one forum board, each with one reply
+}
+LONG_CONTRACT = "Bench long history contract"
+CONTRACT_PREFIX = "Bench contract "
+CHAT_PREFIX = "Bench chat "
+THREAD_PREFIX = "Bench thread "
+
+
+def _messages(conversation, senders: list, count: int, now) -> None:
+    """``count`` text messages at the end of ``conversation``, alternating senders."""
+    from messaging.models import Conversation, Message
+
+    start = conversation.last_message_seq
+    Message.objects.bulk_create(
+        [
+            Message(
+                conversation=conversation,
+                seq=start + n + 1,
+                sender=senders[n % len(senders)],
+                body=f"Update number {start + n + 1} on the work, with a question or two.",
+                created_at=now - timedelta(minutes=count - n),
+            )
+            for n in range(count)
+        ],
+        batch_size=BATCH,
+    )
+    last = Message.objects.filter(conversation=conversation).order_by("-seq").first()
+    Conversation.objects.filter(pk=conversation.pk).update(last_message=last, last_message_seq=last.seq)
+
+
+def seed_histories(*, seed: int = 7) -> dict:
+    """The bench client's (client0) and the bench freelancer's (freelancer0) histories, in
+    bulk: a job with many proposals, many contracts, one contract with a long history
+    (milestones, events, messages), conversations, notifications; and, for everyone,
+    service listings and a busy forum board. Idempotent: each part is added only when its
+    rows are missing. Returns the ids the benchmark needs."""
+    from community.forum_seeding import ensure_boards
+    from community.models import Board, Post, Thread
+    from contracts.models import Contract, ContractEvent, Milestone, Offer
+    from jobs.models import ServiceListing, ServiceTier
+    from messaging import services as messaging_services
+    from messaging.models import Message, Notification, Participant
+    from proposals.models import Proposal
+
+    rng = random.Random(seed)
+    now = timezone.now()
+    client0 = User.objects.get(email=f"client0{DOMAIN}")
+    freelancer_users = list(
+        User.objects.filter(email__startswith="freelancer", email__endswith=DOMAIN).order_by("pk")[
+            : max(HISTORY["proposals"] + 1, HISTORY["conversations"] + 1, 600)
+        ]
+    )
+    freelancer0 = freelancer_users[0]
+    clients = list(
+        User.objects.filter(email__startswith="client", email__endswith=DOMAIN).order_by("pk")[
+            : max(HISTORY["contracts"], HISTORY["conversations"] + 1)
+        ]
+    )
+
+    # a job of client0 with many proposals
+    big_job = Job.objects.filter(client=client0, status="open").order_by("pk").first()
+    assert big_job is not None, "seed_large() first"
+    have = Proposal.objects.filter(job=big_job).count()
+    if have < HISTORY["proposals"]:
+        print(f"proposals on one job: {HISTORY['proposals'] - have}", flush=True)
+        already = set(Proposal.objects.filter(job=big_job).values_list("freelancer_id", flat=True))
+        hourly = big_job.budget_type == "hourly"
+        rows = []
+        for user in freelancer_users[1:]:
+            if len(rows) + have >= HISTORY["proposals"]:
+                break
+            if user.pk in already:
+                continue
+            rows.append(
+                Proposal(
+                    job=big_job,
+                    freelancer=user,
+                    cover_letter="I have done this kind of work many times; here is how I would start. " * 3,
+                    duration=rng.choice(["lt1", "1to3", "3to6"]),
+                    hourly_rate_cents=rng.choice([2000, 3500, 5000]) if hourly else None,
+                    fixed_amount_cents=None if hourly else rng.choice([50_000, 80_000, 120_000]),
+                    status=rng.choice(["submitted"] * 8 + ["shortlisted", "declined"]),
+                    match_score=rng.randint(10, 95),
+                    created_at=now - timedelta(minutes=rng.randint(1, 60 * 24 * 20)),
+                )
+            )
+        Proposal.objects.bulk_create(rows, batch_size=BATCH)
+        Job.objects.filter(pk=big_job.pk).update(proposals_count=Proposal.objects.filter(job=big_job).count())
+
+    # contracts of freelancer0, one per client; the first (with client0) has a long history
+    have = Contract.objects.filter(freelancer=freelancer0, title__startswith=CONTRACT_PREFIX).count()
+    have += Contract.objects.filter(freelancer=freelancer0, title=LONG_CONTRACT).count()
+    if have < HISTORY["contracts"]:
+        print(f"contracts of the bench freelancer: {HISTORY['contracts'] - have}", flush=True)
+        taken = set(Contract.objects.filter(freelancer=freelancer0).values_list("client_id", flat=True))
+        first_job = {}
+        for client_id, job_id in (
+            Job.objects.filter(client__in=clients).order_by("-pk").values_list("client_id", "pk")
+        ):
+            first_job[client_id] = job_id  # the lowest pk wins
+        with transaction.atomic():
+            for index, client in enumerate(clients[: HISTORY["contracts"]]):
+                if client.pk in taken:
+                    continue
+                title = LONG_CONTRACT if client.pk == client0.pk else f"{CONTRACT_PREFIX}{index}"
+                started = now - timedelta(days=rng.randint(10, 300))
+                offer = Offer.objects.create(
+                    client=client,
+                    freelancer=freelancer0,
+                    job_id=first_job.get(client.pk),
+                    title=title,
+                    contract_type="fixed",
+                    fixed_amount_cents=300_000,
+                    start_date=started.date(),
+                    status="accepted",
+                    expires_at=started + timedelta(days=7),
+                    responded_at=started,
+                )
+                contract = Contract.objects.create(
+                    offer=offer,
+                    client=client,
+                    freelancer=freelancer0,
+                    job_id=first_job.get(client.pk),
+                    title=title,
+                    contract_type="fixed",
+                    start_date=started.date(),
+                    started_at=started,
+                )
+                Milestone.objects.bulk_create(
+                    [
+                        Milestone(
+                            contract=contract,
+                            position=n,
+                            description=f"Part {n + 1}",
+                            amount_cents=100_000,
+                            added_by=client,
+                        )
+                        for n in range(3)
+                    ]
+                )
+                ContractEvent.objects.create(
+                    contract=contract,
+                    actor=freelancer0,
+                    kind="started",
+                    to_status="active",
+                    created_at=started,
+                )
+
+    # the long contract's history: milestones, events, a conversation with many messages
+    long_contract = Contract.objects.get(freelancer=freelancer0, client=client0, title=LONG_CONTRACT)
+    have = Milestone.objects.filter(contract=long_contract).count()
+    if have < HISTORY["milestones"]:
+        print(
+            f"milestones, events and messages of the long contract: {HISTORY['milestones'] - have}",
+            flush=True,
+        )
+        statuses = ["released"] * 6 + ["funded", "submitted", "pending"]
+        Milestone.objects.bulk_create(
+            [
+                Milestone(
+                    contract=long_contract,
+                    position=n,
+                    description=f"Iteration {n + 1}: the next set of pages",
+                    amount_cents=rng.choice([25_000, 50_000, 100_000]),
+                    added_by=client0 if n % 3 else freelancer0,
+                    status=status,
+                    escrow_cents=100_000 if status in ("funded", "submitted") else 0,
+                    funded_cents=100_000 if status != "pending" else 0,
+                    funded_at=None
+                    if status == "pending"
+                    else now - timedelta(days=HISTORY["milestones"] - n),
+                    released_at=now - timedelta(days=HISTORY["milestones"] - n)
+                    if status == "released"
+                    else None,
+                )
+                for n in range(have, HISTORY["milestones"])
+                for status in [statuses[n % len(statuses)]]
+            ],
+            batch_size=BATCH,
+        )
+    have = ContractEvent.objects.filter(contract=long_contract).count()
+    if have < HISTORY["events"]:
+        milestones = list(Milestone.objects.filter(contract=long_contract).order_by("position"))
+        kinds = [
+            "milestone_added",
+            "milestone_funded",
+            "milestone_submitted",
+            "milestone_released",
+            "file_added",
+        ]
+        rows = []
+        for n in range(have, HISTORY["events"]):
+            milestone = milestones[n % len(milestones)]
+            kind = kinds[n % len(kinds)]
+            rows.append(
+                ContractEvent(
+                    contract=long_contract,
+                    actor=client0
+                    if kind in ("milestone_added", "milestone_funded", "milestone_released")
+                    else freelancer0,
+                    kind=kind,
+                    milestone=None if kind == "file_added" else milestone,
+                    data={"description": milestone.description, "amount_cents": milestone.amount_cents}
+                    if kind != "file_added"
+                    else {"name": f"draft-{n}.pdf"},
+                    created_at=now - timedelta(hours=HISTORY["events"] - n),
+                )
+            )
+        ContractEvent.objects.bulk_create(rows, batch_size=BATCH)
+    conversation = messaging_services.conversation_get_or_create_for_subject(
+        subject=long_contract, participants=[client0, freelancer0], title=long_contract.title
+    )
+    if long_contract.conversation_id != conversation.pk:
+        Contract.objects.filter(pk=long_contract.pk).update(conversation=conversation)
+    if conversation.last_message_seq < HISTORY["contract_messages"]:
+        _messages(
+            conversation,
+            [client0, freelancer0],
+            HISTORY["contract_messages"] - conversation.last_message_seq,
+            now,
+        )
+
+    # conversations of freelancer0 with other clients
+    have = Participant.objects.filter(user=freelancer0, conversation__title__startswith=CHAT_PREFIX).count()
+    if have < HISTORY["conversations"]:
+        print(f"conversations of the bench freelancer: {HISTORY['conversations'] - have}", flush=True)
+        for index, client in enumerate(clients[1 : HISTORY["conversations"] + 1]):
+            chat = messaging_services.conversation_get_or_create_for_subject(
+                participants=[client, freelancer0], title=f"{CHAT_PREFIX}{index}"
+            )
+            if chat.last_message_seq == 0:
+                _messages(chat, [client, freelancer0], 5, now - timedelta(hours=index))
+
+    # notifications of freelancer0
+    have = Notification.objects.filter(recipient=freelancer0).count()
+    if have < HISTORY["notifications"]:
+        kinds = ["message", "proposal", "offer", "contract", "payment", "review", "job"]
+        Notification.objects.bulk_create(
+            [
+                Notification(
+                    recipient=freelancer0,
+                    kind=kinds[n % len(kinds)],
+                    text=f"Something happened on your work (number {n}).",
+                    url="/contracts/",
+                    read_at=now if n % 3 else None,
+                    created_at=now - timedelta(minutes=n * 7),
+                )
+                for n in range(have, HISTORY["notifications"])
+            ],
+            batch_size=BATCH,
+        )
+
+    # approved service listings with three tiers each
+    sellers = freelancer_users[: min(len(freelancer_users), 500)]
+    have = ServiceListing.objects.filter(freelancer__email__endswith=DOMAIN).count()
+    if have < HISTORY["listings"]:
+        print(f"service listings: {HISTORY['listings'] - have}", flush=True)
+        subs = list(Subcategory.objects.order_by("pk"))
+        for start in range(have, HISTORY["listings"], BATCH):
+            stop = min(HISTORY["listings"], start + BATCH)
+            listings = []
+            for n in range(start, stop):
+                sub = subs[n % len(subs)]
+                price = rng.choice([50, 100, 250, 500]) * 100
+                listings.append(
+                    ServiceListing(
+                        freelancer=sellers[n % len(sellers)],
+                        title=f"I will do {sub.name.lower()} work for you, number {n}"[:120],
+                        category_id=sub.category_id,
+                        subcategory=sub,
+                        description=f"Careful {sub.name.lower()} work, delivered on time. " * 5,
+                        status="approved",
+                        reviewed_at=now,
+                        min_price_cents=price,
+                        min_delivery_days=3,
+                        orders_count=rng.randint(0, 50),
+                        created_at=now - timedelta(hours=n),
+                    )
+                )
+            with transaction.atomic():
+                ServiceListing.objects.bulk_create(listings, batch_size=BATCH)
+                ServiceTier.objects.bulk_create(
+                    [
+                        ServiceTier(
+                            listing=listing,
+                            name=name,
+                            price_cents=listing.min_price_cents * factor,
+                            delivery_days=3 * factor,
+                            included=["The work described", "Source files"],
+                        )
+                        for listing in listings
+                        for name, factor in (("starter", 1), ("standard", 2), ("advanced", 4))
+                    ],
+                    batch_size=BATCH,
+                )
+
+    # a busy forum board: threads with their opening post and one reply
+    ensure_boards()
+    board = Board.objects.filter(staff_only_threads=False).order_by("position", "pk").first()
+    assert board is not None
+    have = Thread.objects.filter(board=board, title__startswith=THREAD_PREFIX).count()
+    if have < HISTORY["threads"]:
+        print(f"forum threads: {HISTORY['threads'] - have}", flush=True)
+        for start in range(have, HISTORY["threads"], BATCH):
+            stop = min(HISTORY["threads"], start + BATCH)
+            threads = [
+                Thread(
+                    board=board,
+                    author=freelancer_users[n % len(freelancer_users)],
+                    title=f"{THREAD_PREFIX}{n}: how do you price fixed jobs?",
+                    created_at=now - timedelta(hours=n + 1),
+                    last_activity_at=now - timedelta(hours=n),
+                    reply_count=1,
+                )
+                for n in range(start, stop)
+            ]
+            with transaction.atomic():
+                Thread.objects.bulk_create(threads, batch_size=BATCH)
+                body = "Per milestone, or for the whole job? What has worked for you?"
+                Post.objects.bulk_create(
+                    [
+                        Post(
+                            thread=thread,
+                            author=author,
+                            is_opening=opening,
+                            body=body,
+                            body_html=f"<p>{body}</p>",
+                            created_at=thread.created_at if opening else thread.last_activity_at,
+                        )
+                        for n, thread in enumerate(threads)
+                        for opening, author in (
+                            (True, thread.author),
+                            (False, freelancer_users[(n + 1) % len(freelancer_users)]),
+                        )
+                    ],
+                    batch_size=BATCH,
+                )
+
+    return {
+        "client": client0.pk,
+        "freelancer": freelancer0.pk,
+        "big_job": big_job.public_id,
+        "big_job_proposals": Proposal.objects.filter(job=big_job).count(),
+        "long_contract": long_contract.pk,
+        "long_contract_milestones": Milestone.objects.filter(contract=long_contract).count(),
+        "long_contract_events": ContractEvent.objects.filter(contract=long_contract).count(),
+        "long_contract_messages": Message.objects.filter(conversation=conversation).count(),
+        "board": board.slug,
+    }

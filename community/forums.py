@@ -298,6 +298,16 @@ def _visible_thread_for_update(thread_id: Any, actor: User) -> Thread:
 
 
 @transaction.atomic
+def thread_view_record(*, thread: Thread, viewer: Any) -> bool:
+    """Count one view of ``thread`` (its author's own visits do not count). One UPDATE with
+    F(), so concurrent views are all counted; the page decides when a visit is a new view
+    (once per session). Returns whether a view was counted."""
+    if getattr(viewer, "pk", None) == thread.author_id:
+        return False
+    Thread.objects.filter(pk=thread.pk).update(view_count=F("view_count") + 1)
+    return True
+
+
 def thread_create(*, actor: User, board_id: Any, title: Any, body: Any) -> Thread:
     """Start a thread on a board: the title and the opening post (the question). Its author
     follows it. Held for review when a new account's post carries links."""

@@ -452,7 +452,9 @@ def job_add_attachment(*, actor: User, job_id: int, upload) -> JobAttachment:
     if job.attachments.count() >= MAX_ATTACHMENTS:
         raise ApplicationError(f"Attach at most {MAX_ATTACHMENTS} files.", code="too_many_attachments")
     content = process_file(upload, allowed=ATTACHMENT_KINDS, max_bytes=settings.PORTFOLIO_FILE_MAX_BYTES)
-    attachment = JobAttachment(job=job, original_name=safe_display_name(upload.name), size_bytes=upload.size or 0)
+    attachment = JobAttachment(
+        job=job, original_name=safe_display_name(upload.name), size_bytes=upload.size or 0
+    )
     attachment.file.save(content.name or "attachment", content, save=False)
     attachment.save()
     jobs_cache.job_changed(job)

@@ -44,5 +44,6 @@ def register() -> None:
             unhide=_unhide,
             is_hidden=lambda review: review.hidden_at is not None,
             visible_to=lambda review, user: review.is_visible,
+            notifies_owner=True,  # review_hide / review_unhide tell both sides themselves
         ),
     )

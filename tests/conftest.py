@@ -13,6 +13,17 @@ from tests import factories
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The local-memory cache outlives a test: start each with an empty one, so one test's
+    cached pages, counters and allauth rate limits (one confirmation mail per address every
+    few minutes) cannot leak into the next."""
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _media_root(tmp_path, settings):
     """Each test writes uploads into its own folder."""
     settings.MEDIA_ROOT = str(tmp_path / "media")

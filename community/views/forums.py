@@ -115,9 +115,23 @@ def thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
     except selectors.BadCursorError as error:
         messages.error(request, error.message)
         view = selectors.thread_view(thread=thread, viewer=request.user)
+    _count_view(request, thread)
     quote = request.GET.get("quote", "")
     form = ReplyForm(initial={"quote": int(quote)} if quote.isdigit() and len(quote) < 19 else None)
     return render(request, "community/forums/thread.html", _thread_context(request, view, form))
+
+
+VIEWED_SESSION_KEY = "community_viewed_threads"
+VIEWED_REMEMBERED = 200  # the session remembers this many threads, newest last
+
+
+def _count_view(request: HttpRequest, thread: Any) -> None:
+    """A thread's first visit in a session counts as a view; reloads and later pages don't."""
+    seen = list(request.session.get(VIEWED_SESSION_KEY, []))
+    if thread.pk in seen:
+        return
+    if forums.thread_view_record(thread=thread, viewer=request.user):
+        request.session[VIEWED_SESSION_KEY] = [*seen, thread.pk][-VIEWED_REMEMBERED:]
 
 
 def _thread_context(request: HttpRequest, view: selectors.ThreadView, form: ReplyForm) -> dict[str, Any]:

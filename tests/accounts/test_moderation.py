@@ -285,14 +285,21 @@ def test_suspend_the_author_through_user_suspend(staff, django_capture_on_commit
     assert flag_reason.value.code == "reason_required"
 
 
-def test_hide_a_review_uses_the_reviews_service(staff):
+def test_hide_a_review_uses_the_reviews_service_and_tells_the_author_once(
+    staff, django_capture_on_commit_callbacks
+):
     review = public_review()
     moderation.flag_create(actor=review.reviewee, obj=review, reason="inappropriate")
+    before = len(notes_of(review.reviewer))
 
-    moderation.content_hide(actor=staff, obj=review, reason="inappropriate")
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation.content_hide(actor=staff, obj=review, reason="inappropriate")
 
     review.refresh_from_db()
     assert review.hidden_at is not None and review.hidden_reason == "Inappropriate or offensive"
+    new_notes = notes_of(review.reviewer)[before:]
+    assert len(new_notes) == 1  # the reviews service's own notice, not a second one from the queue
+    assert "was hidden by the marketplace: Inappropriate or offensive" in new_notes[0]
 
 
 def test_hide_a_message_shows_removed_by_a_moderator_to_everyone(staff, client):

@@ -7,6 +7,7 @@ from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -592,7 +593,8 @@ def test_board_and_thread_pages_use_constant_queries(client, board, asker, djang
     thread = threads[0]
     for _ in range(2):
         forums.reply_create(actor=old_member(), thread_id=thread.pk, body="a reply")
-    with django_assert_max_num_queries(14):
+    # 16: the first visit also counts a view (one UPDATE) and remembers it in the session
+    with django_assert_max_num_queries(16):
         assert client.get(reverse("community:thread", args=[thread.pk])).status_code == 200
     for _ in range(15):
         forums.reply_create(
@@ -810,3 +812,20 @@ def test_preview_renders_a_draft_safely(client, asker):
     html = client.post(url, {"body": "**bold** <script>alert(1)</script>"}).content.decode()
     assert "<strong>bold</strong>" in html and "<script>" not in html and "&lt;script&gt;" in html
     assert "Nothing to preview" in client.post(url, {"body": ""}).content.decode()
+
+
+def test_a_thread_counts_one_view_per_session_and_not_its_authors(client, asker, answerer, thread):
+    url = reverse("community:thread", args=[thread.pk])
+    client.force_login(asker)  # the author
+    client.get(url)
+    assert Thread.objects.get(pk=thread.pk).view_count == 0
+
+    client.force_login(answerer)
+    client.get(url)
+    client.get(url)  # a reload is the same view
+    anonymous = Client()
+    anonymous.get(url)
+
+    assert Thread.objects.get(pk=thread.pk).view_count == 2
+    board_page = anonymous.get(reverse("community:board", args=[thread.board.slug])).content.decode()
+    assert "2 views" in board_page

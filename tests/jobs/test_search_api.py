@@ -161,15 +161,18 @@ def test_search_api_tolerates_typos(api_client, client_user):
     assert body["match"] == "similar"
 
 
-def test_search_api_refuses_suspended_accounts(api_client, freelancer, staff):
+def test_search_api_is_read_only_for_suspended_accounts(api_client, freelancer, staff, open_job):
     account_services.user_suspend(actor=staff, user_id=freelancer.pk, reason="spam")
     freelancer.refresh_from_db()
     api_client.force_authenticate(freelancer)
 
-    response = api_client.get(SEARCH_URL)
+    read = api_client.get(SEARCH_URL)
+    save = api_client.post("/api/v1/jobs/saved/", {"job": open_job.public_id}, format="json")
 
-    assert response.status_code == 403
-    assert response.json()["code"] == "account_suspended"
+    assert read.status_code == 200
+    assert save.status_code == 403
+    assert save.json()["code"] == "account_suspended"
+    assert not freelancer.saved_jobs.exists()
 
 
 # --- saved jobs --------------------------------------------------------------------------------------

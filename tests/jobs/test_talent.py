@@ -748,12 +748,21 @@ def test_api_talent_bad_filters_and_bad_cursor_are_400(api_client):
     assert bad_cursor.json()["code"] == "invalid_cursor"
 
 
-def test_api_talent_refuses_a_suspended_caller(staff):
+def test_api_talent_is_read_only_for_a_suspended_caller(staff):
     user = factories.make_client()
+    job = make_job(client=user)
+    freelancer = factories.make_published_freelancer()
     api = authed(user)
     accounts_services.user_suspend(actor=staff, user_id=user.pk, reason="spam")
 
-    response = api.get("/api/v1/talent/")
+    read = api.get("/api/v1/talent/")
+    invite = api.post(
+        f"/api/v1/jobs/{job.public_id}/invitations/",
+        {"freelancer_id": freelancer.pk, "message": "Would you like to work on this with me?"},
+        format="json",
+    )
 
-    assert response.status_code == 403
-    assert response.json()["code"] == "account_suspended"
+    assert read.status_code == 200
+    assert invite.status_code == 403
+    assert invite.json()["code"] == "account_suspended"
+    assert not job.invitations.exists()

@@ -235,14 +235,20 @@ def test_preferences_get_and_put(as_bob, bob):
     assert selectors.preferences_for(user=bob)["offer"] == "in_app"
 
 
-def test_a_suspended_account_is_refused(api_client, alice, staff, conversation):
+def test_a_suspended_account_reads_but_cannot_write(api_client, alice, staff, conversation):
     from accounts import services as account_services
 
     account_services.user_suspend(actor=staff, user_id=alice.pk, reason="spam")
     alice.refresh_from_db()
     api_client.force_authenticate(alice)
 
-    assert api_client.get(f"{API}/conversations/").status_code == 403
+    assert api_client.get(f"{API}/conversations/").status_code == 200
+    write = api_client.post(
+        f"{API}/conversations/{conversation.pk}/messages/", {"body": "hello"}, format="json"
+    )
+    assert write.status_code == 403
+    assert write.json()["code"] == "account_suspended"
+    assert not conversation.messages.filter(body="hello").exists()
 
 
 def test_the_schema_documents_the_messaging_endpoints(api_client):

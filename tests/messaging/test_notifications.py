@@ -126,6 +126,8 @@ def test_preferences_default_to_email_and_refuse_unknown_values(bob):
         "review": "email",
         "job": "email",
         "account": "email",
+        "team": "email",
+        "community": "email",
     }
     for preferences, code in (
         ({"gossip": "email"}, "invalid_kind"),

@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.html import format_html
 
-from marketplace.admin_utils import ReadOnlyAdmin, log_admin_action
+from marketplace.admin_utils import NoWritesMixin, ReadOnlyAdmin, log_admin_action
 from marketplace.errors import ApplicationError
 
 from . import moderation
@@ -43,7 +43,7 @@ def open_flags_count_subquery(model: Any) -> Coalesce:
     return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
 
 
-class ReportsInline(GenericTabularInline):
+class ReportsInline(NoWritesMixin, GenericTabularInline):
     """The reports of one piece of content, on its own admin page (jobs, say)."""
 
     model = ContentFlag
@@ -55,15 +55,6 @@ class ReportsInline(GenericTabularInline):
     can_delete = False
     verbose_name = "report"
     verbose_name_plural = "reports (moderation queue)"
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("reporter")

@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import format_html
 
-from marketplace.admin_utils import ReadOnlyAdmin
+from marketplace.admin_utils import NoWritesMixin, ReadOnlyAdmin
 from marketplace.admin_utils import log_admin_action as _log
 from marketplace.errors import ApplicationError
 
@@ -20,7 +20,7 @@ from .forms_trust import IdentityRejectForm
 from .models import IdentityVerification
 
 
-class IdentityVerificationInline(admin.TabularInline):
+class IdentityVerificationInline(NoWritesMixin, admin.TabularInline):
     """The user's ID submissions on the user page (review them from their own admin)."""
 
     model = IdentityVerification
@@ -30,15 +30,6 @@ class IdentityVerificationInline(admin.TabularInline):
     show_change_link = True
     fields = ("document_type", "legal_name", "country", "status", "submitted_at", "reviewed_at")
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_view_permission(self, request, obj=None) -> bool:
         # not on the "add user" page: a new account has no submissions

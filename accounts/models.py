@@ -556,12 +556,11 @@ class AgencyMembership(models.Model):
         return f"{self.user} ({self.get_role_display()}) in {self.agency}"
 
 
-class AgencyInvitation(models.Model):
-    """An invitation by email; the link carries a token of which only the hash is kept."""
+class EmailInvitation(models.Model):
+    """An invitation by email (to an agency or a client team); the link carries a random
+    token of which only the SHA-256 is kept."""
 
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField()
-    role = models.CharField(max_length=10, choices=AgencyRole.choices, default=AgencyRole.MEMBER)
     token_hash = models.CharField(max_length=64, unique=True)
     invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(
@@ -571,6 +570,14 @@ class AgencyInvitation(models.Model):
     expires_at = models.DateTimeField()
     responded_at = models.DateTimeField(null=True, blank=True)
     accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        abstract = True
+
+
+class AgencyInvitation(EmailInvitation):
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="invitations")
+    role = models.CharField(max_length=10, choices=AgencyRole.choices, default=AgencyRole.MEMBER)
 
     class Meta:
         constraints: ClassVar = [
@@ -619,19 +626,9 @@ class TeamMembership(models.Model):
         return f"{self.user} ({self.get_role_display()}) in {self.team}"
 
 
-class TeamInvitation(models.Model):
+class TeamInvitation(EmailInvitation):
     team = models.ForeignKey(ClientTeam, on_delete=models.CASCADE, related_name="invitations")
-    email = models.EmailField()
     role = models.CharField(max_length=16, choices=TeamRole.choices, default=TeamRole.VIEWER)
-    token_hash = models.CharField(max_length=64, unique=True)
-    invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    status = models.CharField(
-        max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING
-    )
-    created_at = models.DateTimeField(default=dj_timezone.now)
-    expires_at = models.DateTimeField()
-    responded_at = models.DateTimeField(null=True, blank=True)
-    accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:
         constraints: ClassVar = [

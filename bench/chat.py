@@ -64,6 +64,9 @@ def env() -> dict[str, str]:
     e["SECURE_SSL_REDIRECT"] = "False"
     e["LOG_LEVEL"] = "WARNING"
     e["PYTHONPATH"] = str(ROOT)
+    # one sender sends hundreds of messages a minute here: the per-user message limit
+    # (marketplace/ratelimit.py) would refuse them; the figures leave its cache hit out
+    e["RATE_LIMIT_ENABLED"] = "False"
     return e
 
 

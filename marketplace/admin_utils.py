@@ -21,8 +21,8 @@ def log_admin_action(request: HttpRequest, obj, message: str) -> None:
     )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Browse only: rows are written by the services, never by hand."""
+class NoWritesMixin:
+    """For admins and inlines whose rows are written by the services, never by hand."""
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -34,16 +34,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyAdmin(NoWritesMixin, admin.ModelAdmin):
+    """Browse only: rows are written by the services, never by hand."""
+
+
+class ReadOnlyInline(NoWritesMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -8,6 +8,6 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import moderation
+        from . import moderation, teams  # noqa: F401  (teams: its membership signal receivers)
 
         moderation.register()  # freelancer profiles in the moderation queue

@@ -297,7 +297,6 @@ def _visible_thread_for_update(thread_id: Any, actor: User) -> Thread:
 # --- threads and replies -------------------------------------------------------------------------
 
 
-@transaction.atomic
 def thread_view_record(*, thread: Thread, viewer: Any) -> bool:
     """Count one view of ``thread`` (its author's own visits do not count). One UPDATE with
     F(), so concurrent views are all counted; the page decides when a visit is a new view
@@ -308,6 +307,7 @@ def thread_view_record(*, thread: Thread, viewer: Any) -> bool:
     return True
 
 
+@transaction.atomic
 def thread_create(*, actor: User, board_id: Any, title: Any, body: Any) -> Thread:
     """Start a thread on a board: the title and the opening post (the question). Its author
     follows it. Held for review when a new account's post carries links."""

@@ -829,3 +829,20 @@ def test_a_thread_counts_one_view_per_session_and_not_its_authors(client, asker,
     assert Thread.objects.get(pk=thread.pk).view_count == 2
     board_page = anonymous.get(reverse("community:board", args=[thread.board.slug])).content.decode()
     assert "2 views" in board_page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_posting_services_open_their_own_transaction():
+    """As a page calls them (autocommit, no surrounding transaction): each service is atomic
+    and takes its row locks inside it."""
+    ensure_boards()
+    board = Board.objects.get(slug="getting-started")
+    asker, answerer = old_member(), old_member()
+
+    thread = forums.thread_create(actor=asker, board_id=board.pk, title="Is escrow safe?", body=BODY)
+    reply = forums.reply_create(
+        actor=answerer, thread_id=thread.pk, body="Yes: funds are held until you approve."
+    )
+
+    assert Post.objects.filter(thread=thread).count() == 2
+    assert reply.thread_id == thread.pk

@@ -372,12 +372,13 @@ class ContractPage:
     contract: Contract
     role: str  # the viewer's side: client or freelancer
     milestones: list[Milestone]
-    events: list[ContractEvent]
+    events: list[ContractEvent]  # the latest TIMELINE_SHOWN, oldest first, unless all were asked for
     files: list[ContractFile]
     total_cents: int
     money: dict[str, Any]
     escrow_cents: int = 0  # the contract's escrow balance in the ledger
     has_card: bool = False  # the viewer (client) has a saved card to fund with
+    events_total: int = 0  # every event of the contract (the timeline may show fewer)
 
     @property
     def is_client(self) -> bool:
@@ -396,12 +397,19 @@ class ContractPage:
         return sum(1 for m in self.milestones if m.is_pending)
 
 
-def contract_page(*, contract: Contract, viewer: User) -> ContractPage:
+TIMELINE_SHOWN = 50  # the contract page's timeline shows the latest events; "show all" the rest
+
+
+def contract_page(*, contract: Contract, viewer: User, all_events: bool = False) -> ContractPage:
     role = teams.contract_role(viewer, contract)  # 'viewer': a teammate of the job's client team
     if role is None:
         raise NotFoundError("No such contract.")
     milestones = list(contract.milestones.select_related("added_by").order_by("position", "id"))
-    events = list(contract_events(contract=contract))
+    events_total = ContractEvent.objects.filter(contract=contract).count()
+    if all_events or events_total <= TIMELINE_SHOWN:
+        events = list(contract_events(contract=contract))
+    else:  # the latest ones, still oldest first
+        events = list(contract_events(contract=contract).reverse()[:TIMELINE_SHOWN])[::-1]
     for event in events:
         event.text = event_text(event)  # type: ignore[attr-defined]
     files = list(contract.files.select_related("uploaded_by"))
@@ -426,6 +434,7 @@ def contract_page(*, contract: Contract, viewer: User) -> ContractPage:
         role=role,
         milestones=milestones,
         events=events,
+        events_total=events_total,
         files=files,
         total_cents=total,
         money=offer_money(contract_type=contract.contract_type, amount_cents=amount),

@@ -35,11 +35,20 @@ from .models import EDIT_WINDOW, Attachment, Message, NotificationKind
 @require_GET
 def inbox(request: AuthedRequest) -> HttpResponse:
     archived = request.GET.get("archived") == "1"
+    rows = selectors.conversation_queryset_for_user(user=request.user, archived=archived).order_by(
+        "-conversation__updated_at", "-pk"
+    )
+    page = Paginator(rows, INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
-        "conversations": selectors.conversation_list_for_user(user=request.user, archived=archived),
+        "conversations": list(page.object_list),
+        "conversation_page": page,
         "showing_archived": archived,
     }
     return render(request, "messaging/inbox.html", context)
+
+
+INBOX_PAGE_SIZE = 30  # conversations per inbox page
+SIDEBAR_CONVERSATIONS = 30  # the most recent ones beside an open conversation
 
 
 def _decorate(items: list[Message], user: User) -> list[Message]:
@@ -84,7 +93,9 @@ def conversation(request: AuthedRequest, conversation_id: int) -> HttpResponse:
     context = {
         "view": view,
         "conversation": view.conversation,
-        "conversations": selectors.conversation_list_for_user(user=request.user),
+        "conversations": selectors.conversation_list_for_user(
+            user=request.user, limit=SIDEBAR_CONVERSATIONS + 1
+        ),
         "items": decorated,
         "has_more": has_more,
         "oldest_seq": items[0].seq if items else None,

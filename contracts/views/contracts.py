@@ -53,7 +53,9 @@ def contract_list(request: AuthedRequest) -> HttpResponse:
 def _render_contract(
     request: AuthedRequest, contract: Contract, status: int = 200, **forms: Any
 ) -> HttpResponse:
-    page = selectors.contract_page(contract=contract, viewer=request.user)
+    page = selectors.contract_page(
+        contract=contract, viewer=request.user, all_events=request.GET.get("timeline") == "all"
+    )
     if page.role not in ("client", "freelancer"):  # a teammate of the job's client team reads
         teams.conversation_join_for_job(
             actor=request.user, job=contract.job, conversation=contract.conversation

@@ -398,6 +398,33 @@ def test_the_contract_page_shows_terms_milestones_timeline_and_conversation(clie
     assert 'data-testid="end"' in page and 'data-testid="pause"' not in page  # fixed: no pause
 
 
+def test_a_long_timeline_shows_the_latest_50_and_all_on_request(client, fixed_contract):
+    from contracts.models import ContractEvent
+
+    start = timezone.now()
+    ContractEvent.objects.bulk_create(
+        ContractEvent(
+            contract=fixed_contract,
+            kind=ContractEvent.Kind.WEEKLY_LIMIT_CHANGED,
+            data={"hours": n},
+            created_at=start + timedelta(minutes=n),
+        )
+        for n in range(60)
+    )
+    total = fixed_contract.events.count()
+    client.force_login(fixed_contract.client)
+    url = reverse("contracts:detail", kwargs={"contract_id": fixed_contract.pk})
+
+    page = text(client.get(url))
+    everything = text(client.get(url + "?timeline=all"))
+
+    assert page.count('data-testid="timeline-event"') == 50
+    assert f"The latest 50 of {total} events." in page and "?timeline=all" in page
+    assert "Contract started" not in page  # the oldest event is beyond the latest 50
+    assert everything.count('data-testid="timeline-event"') == total
+    assert "Contract started" in everything and 'data-testid="timeline-partial"' not in everything
+
+
 def test_the_freelancer_proposes_milestones_and_cannot_edit_the_clients(client, fixed_contract):
     client.force_login(fixed_contract.freelancer)
     page = text(client.get(reverse("contracts:detail", kwargs={"contract_id": fixed_contract.pk})))

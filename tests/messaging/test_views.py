@@ -427,3 +427,30 @@ def test_the_inbox_and_thread_cost_a_constant_number_of_queries(client, alice, b
 
     assert _queries(client, "/messages/") == small_inbox
     assert _queries(client, f"/messages/{conversation.pk}/") == small_thread  # both times marking read
+
+
+def test_the_inbox_pages_by_30_and_the_thread_sidebar_shows_the_latest_30(client, bob):
+    client.force_login(bob)
+    conversations = []
+    for n in range(35):
+        conversations.append(
+            services.conversation_get_or_create_for_subject(
+                participants=[bob, factories.make_client()], title=f"Project {n}"
+            )
+        )
+
+    first = client.get("/messages/").content.decode()
+    second = client.get("/messages/?page=2").content.decode()
+    beyond = client.get("/messages/?page=99")  # the last page, not an error
+    thread = client.get(f"/messages/{conversations[0].pk}/").content.decode()
+
+    def listed(html: str) -> list[int]:
+        return [int(pk) for pk in re.findall(r'data-conversation-id="(\d+)"', html)]
+
+    assert len(listed(first)) == 30 and len(listed(second)) == 5
+    assert set(listed(first)) | set(listed(second)) == {c.pk for c in conversations}
+    assert 'href="?page=2">Older</a>' in first and "Page 1 of 2" in first
+    assert 'href="?page=1">Newer</a>' in second
+    assert beyond.status_code == 200 and "Page 2 of 2" in beyond.content.decode()
+    assert len(listed(thread)) == 30
+    assert 'data-testid="all-conversations"' in thread

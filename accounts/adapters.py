@@ -1,25 +1,14 @@
 from allauth.account.adapter import DefaultAccountAdapter
-from django.contrib import messages
 from django.http import HttpRequest
 from django.urls import reverse
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    """Tells suspended accounts at login that they are read-only (and why) and sends new
-    freelancers straight into the onboarding wizard."""
+    """Sends new freelancers straight into the onboarding wizard and records the sign-up IP.
 
-    def pre_login(self, request: HttpRequest, user, **kwargs):
-        # A suspended user still signs in: they must be able to read their contracts and
-        # hand over work (accounts.middleware keeps them read-only; the banner says why).
-        if getattr(user, "is_suspended", False):
-            from accounts.middleware import suspension_message
-
-            messages.warning(
-                request,
-                suspension_message(user) + " You can read your contracts and hand over files, "
-                "but not post, send proposals or move money.",
-            )
-        return super().pre_login(request, user, **kwargs)
+    A suspended account still signs in: it must be able to read its contracts and hand over
+    work; ``accounts.middleware`` keeps it read-only and every page shows the banner with the
+    reason and how to appeal."""
 
     def save_user(self, request: HttpRequest, user, form, commit: bool = True):
         """Remember the address the account was created from (fraud signals: many sign-ups

@@ -268,8 +268,8 @@ def test_suspended_user_signs_in_read_only_and_is_told_why(client):
     assert logged_in_user_id(client) == user.pk  # signed in, to read contracts and hand over work
     assert response.status_code == 200
     body = text(response)
-    assert "Your account is suspended: Taking payments off the platform" in body
-    assert "but not post, send proposals or move money" in body
+    assert "Your account is suspended: Taking payments off the platform" in body  # the banner
+    assert "hand over work on your active contracts" in body
     write = client.post("/me/settings/", {"first_name": "New", "last_name": "Name"})
     assert write.status_code == 403
     assert "Asked a client to pay by bank transfer." in text(write)

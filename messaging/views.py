@@ -28,6 +28,9 @@ from . import downloads, emails, payloads, presence, selectors, services
 from .forms import AddParticipantForm, MessageEditForm, MessageForm, PreferencesForm, ReportForm
 from .models import EDIT_WINDOW, Attachment, Message, NotificationKind
 
+INBOX_PAGE_SIZE = 30  # conversations per inbox page
+SIDEBAR_CONVERSATIONS = 30  # the most recent ones beside an open conversation (the template shows 30)
+
 # --- conversations ---------------------------------------------------------------------------
 
 
@@ -45,10 +48,6 @@ def inbox(request: AuthedRequest) -> HttpResponse:
         "showing_archived": archived,
     }
     return render(request, "messaging/inbox.html", context)
-
-
-INBOX_PAGE_SIZE = 30  # conversations per inbox page
-SIDEBAR_CONVERSATIONS = 30  # the most recent ones beside an open conversation
 
 
 def _decorate(items: list[Message], user: User) -> list[Message]:

@@ -6,7 +6,7 @@ same middleware, same cache and database), N times in a row, and prints the mean
 percentiles of the time per request, and the CPU time of this process per request (which
 leaves out the database's and the cache's own work, and most of the noise of a shared
 machine). With ``--profile`` it prints the cProfile top
-functions by cumulative time.
+functions by cumulative time (``PROFILE_SORT=tottime`` for time spent in each function itself).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/marketplace_large \\
     REDIS_URL=redis://127.0.0.1:6379/10 \\
@@ -132,7 +132,9 @@ def main() -> None:
     )
     if profiler:
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
+        pstats.Stats(profiler, stream=out).sort_stats(
+            os.environ.get("PROFILE_SORT", "cumulative")
+        ).print_stats(args.top)
         print(out.getvalue())
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
 from django.shortcuts import render
 
+from marketplace.admin_utils import log_admin_action as _log
 from marketplace.errors import ApplicationError
 
 from . import services
@@ -30,17 +30,6 @@ from .models import (
     User,
     UserModerationEvent,
 )
-
-
-def _log(request, obj, message: str) -> None:
-    """Record the staff action in Django's admin log (besides our own moderation events)."""
-    LogEntry.objects.log_actions(
-        user_id=request.user.pk,
-        queryset=[obj],
-        action_flag=CHANGE,
-        change_message=message,
-        single_object=True,
-    )
 
 
 class ModerationEventInline(admin.TabularInline):

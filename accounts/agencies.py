@@ -546,6 +546,10 @@ def agency_transfer_ownership(*, actor: User, agency_id: int, member_id: int) ->
         raise ApplicationError("You already own this agency.", code="already_owner")
     if not FreelancerProfile.objects.filter(user_id=target.user_id).exists() or target.user.is_suspended:
         raise ApplicationError("This member cannot own the agency.", code="cannot_own")
+    # one owned agency each has no constraint: the target's user row serialises this check
+    # with their own ``agency_create`` (which locks that row too) and with a transfer of
+    # another agency to them
+    User.objects.select_for_update().filter(pk=target.user_id).first()
     if AgencyMembership.objects.filter(user_id=target.user_id, role=AgencyRole.OWNER).exists():
         raise ApplicationError("This member already owns another agency.", code="already_owns_agency")
     mine = AgencyMembership.objects.select_for_update().get(pk=mine.pk)

@@ -111,6 +111,13 @@ def _safe_url(entry: registry.Moderated, obj: Any) -> str:
     return url if url.startswith("/") and not url.startswith("//") else ""
 
 
+def _tell_author(entry: registry.Moderated, owner_id: int | None, obj: Any, text: str) -> None:
+    """Notify the author about a change to their content, unless the owning app's own
+    hide/unhide already did (``notifies_owner``)."""
+    if not entry.notifies_owner:
+        _notify(owner_id, text, _safe_url(entry, obj))
+
+
 def _reason_label(code: str) -> str:
     if code in FlagReason.values:
         return str(FlagReason(code).label)
@@ -211,11 +218,15 @@ def _apply(
     action: str,
     reason: str,
     note: str,
-    effect: Any,
-    flag_status: str,
+    effect: Any = None,
+    flag_status: str = ContentFlag.Status.ACTIONED,
+    require_open: bool = False,
 ) -> Outcome:
     """The common part of every staff action (inside its transaction): lock the open flags,
-    run ``effect`` (the action itself), log the decision, resolve the flags, notify."""
+    run ``effect`` (the action itself), log the decision, resolve the flags, notify.
+
+    ``require_open``: refuse (``nothing_open``) when no report is open once the flags are
+    locked, so that two staff dismissing at once log one decision, not two."""
     entry = _entry(obj)
     # the caller's instance may be stale (an earlier action changed the row): read it again
     fresh = type(obj)._default_manager.filter(pk=obj.pk).first()
@@ -228,8 +239,11 @@ def _apply(
         .filter(content_type=content_type, object_id=obj.pk, status=ContentFlag.Status.OPEN)
         .order_by("pk")
     )
+    if require_open and not flags:
+        raise ConflictError(f"This {entry.label} has no open reports.", code="nothing_open")
     owner_id = _owner_id(entry, obj)
-    effect(entry, owner_id, obj)
+    if effect is not None:
+        effect(entry, owner_id, obj)
     decision = ModerationDecision.objects.create(
         actor=actor,
         action=action,
@@ -269,21 +283,14 @@ def _require_flag_reason(reason: str) -> str:
 def content_dismiss(*, actor: User, obj: Any, reason: str = "", note: str = "") -> Outcome:
     """Staff find nothing wrong: the open reports are dismissed, reporters told so."""
     _require_staff(actor)
-    text = _clean_note(note)
-    entry = _entry(obj)
-    content_type = ContentType.objects.get_for_model(obj)
-    if not ContentFlag.objects.filter(
-        content_type=content_type, object_id=obj.pk, status=ContentFlag.Status.OPEN
-    ).exists():
-        raise ConflictError(f"This {entry.label} has no open reports.", code="nothing_open")
     return _apply(
         actor=actor,
         obj=obj,
         action=Decision.DISMISS,
         reason=reason if reason in FlagReason.values else "",
-        note=text,
-        effect=lambda entry, owner_id, obj: None,
+        note=_clean_note(note),
         flag_status=ContentFlag.Status.DISMISSED,
+        require_open=True,
     )
 
 
@@ -299,24 +306,15 @@ def content_hide(*, actor: User, obj: Any, reason: str, note: str = "") -> Outco
         if entry.is_hidden(obj):
             raise ConflictError(f"This {entry.label} is already hidden.", code="already_hidden")
         entry.hide(actor, obj, label)
-        if entry.notifies_owner:
-            return
-        _notify(
+        _tell_author(
+            entry,
             owner_id,
+            obj,
             f"A moderator hid your {entry.label} because it breaks our rules: {label}. "
             "Other people no longer see it.",
-            _safe_url(entry, obj),
         )
 
-    return _apply(
-        actor=actor,
-        obj=obj,
-        action=Decision.HIDE,
-        reason=code,
-        note=text,
-        effect=effect,
-        flag_status=ContentFlag.Status.ACTIONED,
-    )
+    return _apply(actor=actor, obj=obj, action=Decision.HIDE, reason=code, note=text, effect=effect)
 
 
 @transaction.atomic
@@ -329,23 +327,11 @@ def content_unhide(*, actor: User, obj: Any, note: str = "") -> Outcome:
         if not entry.is_hidden(obj):
             raise ConflictError(f"This {entry.label} is not hidden.", code="not_hidden")
         entry.unhide(actor, obj)
-        if entry.notifies_owner:
-            return
-        _notify(
-            owner_id,
-            f"A moderator reviewed your {entry.label} again: it is visible again.",
-            _safe_url(entry, obj),
+        _tell_author(
+            entry, owner_id, obj, f"A moderator reviewed your {entry.label} again: it is visible again."
         )
 
-    return _apply(
-        actor=actor,
-        obj=obj,
-        action=Decision.UNHIDE,
-        reason="",
-        note=text,
-        effect=effect,
-        flag_status=ContentFlag.Status.ACTIONED,
-    )
+    return _apply(actor=actor, obj=obj, action=Decision.UNHIDE, reason="", note=text, effect=effect)
 
 
 @transaction.atomic
@@ -372,15 +358,7 @@ def author_warn(*, actor: User, obj: Any, reason: str, note: str = "") -> Outcom
             _safe_url(entry, obj),
         )
 
-    return _apply(
-        actor=actor,
-        obj=obj,
-        action=Decision.WARN,
-        reason=code,
-        note=text,
-        effect=effect,
-        flag_status=ContentFlag.Status.ACTIONED,
-    )
+    return _apply(actor=actor, obj=obj, action=Decision.WARN, reason=code, note=text, effect=effect)
 
 
 @transaction.atomic
@@ -408,15 +386,7 @@ def author_suspend(*, actor: User, obj: Any, reason: str, note: str = "") -> Out
             "/dashboard/",
         )
 
-    return _apply(
-        actor=actor,
-        obj=obj,
-        action=Decision.SUSPEND,
-        reason=reason,
-        note=text,
-        effect=effect,
-        flag_status=ContentFlag.Status.ACTIONED,
-    )
+    return _apply(actor=actor, obj=obj, action=Decision.SUSPEND, reason=reason, note=text, effect=effect)
 
 
 ACTIONS = {

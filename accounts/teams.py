@@ -33,6 +33,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from marketplace.errors import ApplicationError, NotFoundError, PermissionDeniedError
+from marketplace.ids import as_id
 
 from .models import (
     ClientProfile,
@@ -247,9 +248,10 @@ def teams_where_can_post(*, user: Any) -> QuerySet[ClientTeam]:
 
 def _membership(user: Any, team_id: Any) -> TeamMembership | None:
     user_id = _user_id(user)
-    if user_id is None or not str(team_id).isdigit() or len(str(team_id)) > 18:
+    team_pk = as_id(team_id)
+    if user_id is None or team_pk is None:
         return None
-    return TeamMembership.objects.select_related("team").filter(team_id=int(team_id), user_id=user_id).first()
+    return TeamMembership.objects.select_related("team").filter(team_id=team_pk, user_id=user_id).first()
 
 
 def team_for_posting(*, actor: Any, team_id: Any) -> ClientTeam:
@@ -461,7 +463,7 @@ def _invitation_for_invitee(actor: User, *, token: str | None, invitation_id: An
     """The invitation, locked, if it is addressed to the actor's email; else not found."""
     if token:
         invitation_id = invitation_for_token(token=token).pk
-    if not str(invitation_id or "").isdigit() or len(str(invitation_id)) > 18:
+    if as_id(invitation_id) is None:
         raise NotFoundError("No such invitation.")
     invitation = (
         TeamInvitation.objects.select_for_update()
@@ -504,10 +506,18 @@ def invitation_accept(*, actor: User, token: str | None = None, invitation_id: A
             "This invitation has expired; ask the team's owner for a new one.", code="invitation_expired"
         )
     with transaction.atomic():
+        # the team row first, as member_invite locks it: joins are counted under its lock,
+        # so pending invitations accepted together cannot take a team past MAX_MEMBERS
+        ClientTeam.objects.select_for_update().filter(pk=invitation.team_id).first()
         invitation = _invitation_for_invitee(actor, token=None, invitation_id=invitation.pk)
         _require_pending(invitation)
         if TeamMembership.objects.filter(team_id=invitation.team_id, user=actor).exists():
             raise ApplicationError("You are already in this team.", code="already_member")
+        if TeamMembership.objects.filter(team_id=invitation.team_id).count() >= MAX_MEMBERS:
+            raise ApplicationError(
+                f"This team is full (at most {MAX_MEMBERS} members); ask its owner to make room.",
+                code="team_full",
+            )
         ClientProfile.objects.get_or_create(user=actor)
         membership = TeamMembership.objects.create(
             team_id=invitation.team_id, user=actor, role=invitation.role
@@ -535,12 +545,8 @@ def invitation_decline(*, actor: User, token: str | None = None, invitation_id: 
 def invitation_revoke(*, actor: User, invitation_id: Any) -> TeamInvitation:
     """The owner takes a pending invitation back: its link stops working."""
     require_can_act(actor)
-    pk = str(invitation_id or "")
-    invitation = (
-        TeamInvitation.objects.select_for_update().filter(pk=int(pk)).first()
-        if pk.isdigit() and len(pk) <= 18
-        else None
-    )
+    pk = as_id(invitation_id)
+    invitation = TeamInvitation.objects.select_for_update().filter(pk=pk).first() if pk is not None else None
     if invitation is None or _membership(actor, invitation.team_id) is None:
         raise NotFoundError("No such invitation.")
     _team_for_owner(actor, invitation.team_id)
@@ -566,13 +572,13 @@ def _tell_owner(team: ClientTeam, text: str) -> None:
 
 
 def _member_for_update(team: ClientTeam, user_id: Any) -> TeamMembership:
-    pk = str(user_id or "")
+    pk = as_id(user_id)
     membership = (
         TeamMembership.objects.select_for_update()
         .select_related("user")
-        .filter(team=team, user_id=int(pk))
+        .filter(team=team, user_id=pk)
         .first()
-        if pk.isdigit() and len(pk) <= 18
+        if pk is not None
         else None
     )
     if membership is None:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from marketplace.errors import ApplicationError
 from marketplace.forms import add_application_error
+from marketplace.ids import as_id, as_ids
 from marketplace.types import AuthedRequest
 from payments.fees import freelancer_earnings
 
@@ -173,7 +174,7 @@ def _step_about(request: AuthedRequest, profile: FreelancerProfile):
     }
     form = AboutForm(request.POST or None, initial=initial)
     posted_category = request.POST.get("category", "")
-    category_id = int(posted_category) if posted_category.isdigit() else profile.category_id
+    category_id = as_id(posted_category) or profile.category_id
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -196,7 +197,7 @@ def _step_about(request: AuthedRequest, profile: FreelancerProfile):
         if request.method == "POST"
         else list(profile.skills.values_list("pk", flat=True))
     )
-    selected = {int(pk) for pk in raw_selected if str(pk).isdigit()}
+    selected = set(as_ids(raw_selected))
     return form, {"skill_options": _skill_options(category_id, selected), "selected_skills": selected}
 
 
@@ -214,11 +215,8 @@ def _skill_options(category_id, selected: set[int]) -> list[Skill]:
 @login_required
 def skill_options(request: AuthedRequest) -> HttpResponse:
     """HTMX partial: the skill checkboxes of a category."""
-    try:
-        category_id = int(request.GET.get("category") or 0)
-    except ValueError:
-        category_id = 0
-    selected = {int(pk) for pk in request.GET.getlist("skills") if pk.isdigit()}
+    category_id = as_id(request.GET.get("category")) or 0
+    selected = set(as_ids(request.GET.getlist("skills")))
     return render(
         request,
         "accounts/partials/skill_options.html",
@@ -510,9 +508,9 @@ def assessment_attempt(request: AuthedRequest, attempt_id: int) -> HttpResponse:
     if request.method == "POST":
         answers: dict[int, int] = {}
         for question in questions:
-            raw = request.POST.get(f"q{question.pk}", "")
-            if raw.isdigit():
-                answers[question.pk] = int(raw)
+            choice = as_id(request.POST.get(f"q{question.pk}"))
+            if choice is not None:
+                answers[question.pk] = choice
         attempt = services.assessment_submit(actor=request.user, attempt_id=attempt.pk, answers=answers)
         if attempt.passed:
             messages.success(

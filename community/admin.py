@@ -44,6 +44,21 @@ def _staff(request: HttpRequest) -> User:
     return cast(User, request.user)
 
 
+def _flag_action(name: str, description: str, label: str, service: Any, flag: str, value: bool) -> Any:
+    """An admin action setting one of a thread's staff flags through ``service`` for each row."""
+
+    def action(modeladmin: Any, request: HttpRequest, queryset: QuerySet) -> None:
+        _run(
+            request,
+            queryset,
+            label,
+            lambda t: service(actor=_staff(request), thread_id=t.pk, **{flag: value}),
+        )
+
+    action.__name__ = name
+    return admin.action(description=description)(action)
+
+
 @admin.register(Board)
 class BoardAdmin(admin.ModelAdmin):
     list_display = (
@@ -94,41 +109,16 @@ class ThreadAdmin(ReadOnlyAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in Thread._meta.fields]
 
-    @admin.action(description="Pin the selected threads")
-    def pin(self, request, queryset):
-        _run(
-            request,
-            queryset,
-            "Pinned",
-            lambda t: forums.thread_set_pinned(actor=_staff(request), thread_id=t.pk, pinned=True),
-        )
-
-    @admin.action(description="Unpin the selected threads")
-    def unpin(self, request, queryset):
-        _run(
-            request,
-            queryset,
-            "Unpinned",
-            lambda t: forums.thread_set_pinned(actor=_staff(request), thread_id=t.pk, pinned=False),
-        )
-
-    @admin.action(description="Lock the selected threads")
-    def lock(self, request, queryset):
-        _run(
-            request,
-            queryset,
-            "Locked",
-            lambda t: forums.thread_set_locked(actor=_staff(request), thread_id=t.pk, locked=True),
-        )
-
-    @admin.action(description="Unlock the selected threads")
-    def unlock(self, request, queryset):
-        _run(
-            request,
-            queryset,
-            "Unlocked",
-            lambda t: forums.thread_set_locked(actor=_staff(request), thread_id=t.pk, locked=False),
-        )
+    pin = _flag_action("pin", "Pin the selected threads", "Pinned", forums.thread_set_pinned, "pinned", True)
+    unpin = _flag_action(
+        "unpin", "Unpin the selected threads", "Unpinned", forums.thread_set_pinned, "pinned", False
+    )
+    lock = _flag_action(
+        "lock", "Lock the selected threads", "Locked", forums.thread_set_locked, "locked", True
+    )
+    unlock = _flag_action(
+        "unlock", "Unlock the selected threads", "Unlocked", forums.thread_set_locked, "locked", False
+    )
 
     @admin.action(description="Move the selected threads to the board chosen below")
     def move(self, request, queryset):

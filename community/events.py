@@ -31,6 +31,7 @@ from marketplace.errors import ApplicationError, ConflictError, NotFoundError, P
 from messaging.models import NotificationKind
 
 from .models import Event, EventRegistration
+from .publishing import published_set
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -72,6 +73,10 @@ def published_events() -> QuerySet[Event]:
 
 def event_ends_at(event: Event) -> datetime:
     return event.starts_at + timedelta(minutes=event.duration_minutes)
+
+
+def event_seats_left(event: Event) -> int:
+    return max(0, event.capacity - event.registered_count)
 
 
 def upcoming_events(*, now: datetime | None = None) -> list[Event]:
@@ -153,7 +158,7 @@ def event_view(*, event: Event, viewer: Any, now: datetime | None = None) -> Eve
         timezone_name=zone,
         starts_local=event.starts_at.astimezone(zoneinfo.ZoneInfo(zone)),
         ends_at=ends_at,
-        seats_left=max(0, event.capacity - event.registered_count),
+        seats_left=event_seats_left(event),
         has_started=event.starts_at <= now,
         has_ended=ends_at <= now,
     )
@@ -230,6 +235,14 @@ def _send_reminder(registration_id: int, which: str, now: datetime) -> bool:
 
     field = "reminded_day_at" if which == "day" else "reminded_hour_at"
     with transaction.atomic():
+        # Re-check what made it due: an event unpublished or started since the due list was
+        # read gets no reminder. A separate read, not a join in the claim: Django turns a
+        # join into "pk IN (subquery)", which PostgreSQL does not re-evaluate after waiting
+        # for a concurrent claim, so two runs would both claim the row.
+        if not Event.objects.filter(
+            registrations__pk=registration_id, is_published=True, starts_at__gt=now
+        ).exists():
+            return False
         claimed = EventRegistration.objects.filter(
             pk=registration_id, status=EventRegistration.Status.REGISTERED, **{f"{field}__isnull": True}
         ).update(**{field: now})
@@ -340,15 +353,13 @@ def event_ics(*, event: Event, viewer: Any, now: datetime | None = None) -> str:
     return "\r\n".join(folded) + "\r\n"
 
 
-@transaction.atomic
 def event_set_published(*, actor: User, event_id: int, published: bool) -> Event:
     """Publish or unpublish an event (staff). Locks the event row."""
-    if not actor.is_staff:
-        raise PermissionDeniedError("Only staff publish events.", code="not_staff")
-    event = Event.objects.select_for_update().filter(pk=event_id).first()
-    if event is None:
-        raise NotFoundError("No such event.", code="event_not_found")
-    if event.is_published != published:
-        event.is_published = published
-        event.save(update_fields=["is_published"])
-    return event
+    return published_set(
+        actor=actor,
+        model=Event,
+        object_id=event_id,
+        published=published,
+        noun="event",
+        not_found_code="event_not_found",
+    )

@@ -5,6 +5,8 @@ thread whose title exists is not written again."""
 
 from __future__ import annotations
 
+from django.db import transaction
+
 from accounts.models import User
 from marketplace.errors import ApplicationError
 
@@ -156,20 +158,23 @@ def seed_demo_forums(*, freelancers: list[User], clients: list[User], staff: Use
             else (clients[0] if slug == "hiring-talent" else freelancers[index % len(freelancers)])
         )
         try:
-            thread = forums.thread_create(actor=asker, board_id=boards[slug].pk, title=title, body=question)
-            posts = []
-            for kind, body in replies:
-                turn += 1
-                pool = freelancers if kind == "F" else clients
-                author = pool[(index * 3 + turn) % len(pool)]
-                if author.pk == asker.pk:
-                    author = pool[(index * 3 + turn + 1) % len(pool)]
-                posts.append(forums.reply_create(actor=author, thread_id=thread.pk, body=body))
-            for post in posts[:2]:
-                if post.author_id != asker.pk:
-                    forums.post_like(actor=asker, post_id=post.pk)
-            if accepted is not None and accepted < len(posts):
-                forums.thread_accept_answer(actor=asker, thread_id=thread.pk, post_id=posts[accepted].pk)
+            with transaction.atomic():  # a thread is seeded whole or not at all
+                thread = forums.thread_create(
+                    actor=asker, board_id=boards[slug].pk, title=title, body=question
+                )
+                posts = []
+                for kind, body in replies:
+                    turn += 1
+                    pool = freelancers if kind == "F" else clients
+                    author = pool[(index * 3 + turn) % len(pool)]
+                    if author.pk == asker.pk:
+                        author = pool[(index * 3 + turn + 1) % len(pool)]
+                    posts.append(forums.reply_create(actor=author, thread_id=thread.pk, body=body))
+                for post in posts[:2]:
+                    if post.author_id != asker.pk:
+                        forums.post_like(actor=asker, post_id=post.pk)
+                if accepted is not None and accepted < len(posts):
+                    forums.thread_accept_answer(actor=asker, thread_id=thread.pk, post_id=posts[accepted].pk)
         except ApplicationError:
             continue
         made += 1

@@ -23,6 +23,7 @@ from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
 from marketplace.errors import ApplicationError, NotFoundError
+from marketplace.ids import as_id
 from reviews import reputation
 
 from .forums import member_handle, profile_path
@@ -64,8 +65,13 @@ def encode_cursor(key: Any, pk: int) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+_MAX_ID = 2**63 - 1  # BigAutoField
+_MAX_COUNT = 2**31 - 1  # PositiveIntegerField (like_count)
+
+
 def decode_cursor(cursor: str, *, kind: str) -> tuple[Any, int]:
-    """``kind`` is "time" or "int"; raises ``BadCursorError`` for anything else."""
+    """``kind`` is "time" or "int"; raises ``BadCursorError`` for anything else, including
+    values ``encode_cursor`` never writes (a naive time, numbers out of the columns' range)."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         key_text, pk_text = raw.rsplit("|", 1)
@@ -73,7 +79,11 @@ def decode_cursor(cursor: str, *, kind: str) -> tuple[Any, int]:
         key: Any = parse_datetime(key_text) if kind == "time" else int(key_text)
     except (ValueError, UnicodeDecodeError, binascii.Error):
         key, pk = None, 0
-    if key is None or pk <= 0:
+    if isinstance(key, datetime):
+        valid_key = key.tzinfo is not None
+    else:
+        valid_key = isinstance(key, int) and 0 <= key <= _MAX_COUNT
+    if not valid_key or not 0 < pk <= _MAX_ID:
         raise BadCursorError("This page link is not valid; start from the first page.")
     return key, pk
 
@@ -90,6 +100,13 @@ def board_get(*, slug: str) -> Board:
     if board is None:
         raise NotFoundError("No such board.", code="board_not_found")
     return board
+
+
+def board_can_start(*, board: Board, viewer: Any) -> bool:
+    """Whether ``viewer`` may start a thread on ``board`` (the service decides the rest:
+    suspension, restrictions, rate)."""
+    user = _viewer(viewer)
+    return user is not None and (not board.staff_only_threads or user.is_staff)
 
 
 @dataclass
@@ -171,8 +188,7 @@ def thread_search(*, viewer: Any, query: str, limit: int = SEARCH_LIMIT) -> list
 
 
 def thread_get_for_viewer(*, thread_id: Any, viewer: Any) -> Thread:
-    text = str(thread_id)
-    pk = int(text) if text.isdigit() and len(text) < 19 else 0
+    pk = as_id(thread_id) or 0
     thread = _thread_rows(viewer).filter(pk=pk).first()
     if thread is None:
         raise NotFoundError("No such thread.", code="thread_not_found")
@@ -217,6 +233,13 @@ class PostView:
     liked: bool = False
     is_accepted: bool = False
 
+    @property
+    def quote_shown(self) -> bool:
+        """Whether the quoted post's text may be shown under this one: a quote of a post
+        that is held or hidden (now, whatever it was when quoted) shows no text."""
+        quoted = self.post.quote_of
+        return quoted is not None and quoted.held_at is None and quoted.hidden_at is None
+
 
 @dataclass
 class ThreadView:
@@ -241,6 +264,30 @@ def _post_rows(viewer: Any) -> QuerySet[Post]:
         )
         .order_by("created_at", "id")
     )
+
+
+def post_get_for_author(*, post_id: Any, viewer: Any) -> Post:
+    """``viewer``'s own post, to edit: not hidden, in a thread they may still see (a reply
+    in a hidden thread is gone for its author too)."""
+    user = _viewer(viewer)
+    pk = as_id(post_id) or 0
+    post = (
+        Post.objects.filter(pk=pk, hidden_at__isnull=True, thread__hidden_at__isnull=True)
+        .filter(author_id=getattr(user, "pk", None))
+        .select_related("thread")
+        .first()
+    )
+    if user is None or post is None:
+        raise NotFoundError("No such post.", code="post_not_found")
+    return post
+
+
+def post_view_get(*, post_id: int, viewer: Any) -> PostView:
+    """One post as ``viewer`` sees it, with its author's card (the API's answer to a reply)."""
+    post = _post_rows(viewer).filter(pk=post_id).first()
+    if post is None:
+        raise NotFoundError("No such post.", code="post_not_found")
+    return PostView(post=post, card=member_card(post.author))
 
 
 def thread_view(*, thread: Thread, viewer: Any, cursor: str = "", limit: int = POSTS_PER_PAGE) -> ThreadView:

@@ -28,6 +28,7 @@ user row, then post, then thread, then boards by primary key.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -49,6 +50,7 @@ from marketplace.errors import (
     PermissionDeniedError,
     field_error,
 )
+from marketplace.ids import as_id
 from messaging import services as messaging
 from messaging.models import NotificationKind
 
@@ -76,8 +78,7 @@ class RateLimitedError(ApplicationError):
 def _pk(value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value if value > 0 else 0
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 19 else 0
+    return as_id(str(value or "").strip()) or 0
 
 
 def _title(value: Any) -> str:
@@ -248,14 +249,20 @@ def _notify(recipient_id: int, text: str, url: str, subject: Any = None) -> None
     )
 
 
-def _announce(post: Post, thread: Thread, actor: User, mentioned: dict[str, User]) -> None:
-    """Tell the mentioned members, then the thread's followers (each person once)."""
+def _notify_mentions(post: Post, thread: Thread, actor: User, mentioned: Iterable[User]) -> set[int]:
+    """Tell each mentioned member once (never the author); returns who was told, and the author."""
     told = {actor.pk}
-    for user in mentioned.values():
+    for user in mentioned:
         if user.pk in told:
             continue
         told.add(user.pk)
         _notify(user.pk, f"{actor.display_name} mentioned you in “{thread.title}”.", post_url(post), post)
+    return told
+
+
+def _announce(post: Post, thread: Thread, actor: User, mentioned: dict[str, User]) -> None:
+    """Tell the mentioned members, then the thread's followers (each person once)."""
+    told = _notify_mentions(post, thread, actor, mentioned.values())
     if post.is_opening:
         return
     follower_ids = ThreadFollow.objects.filter(thread=thread).values_list("user_id", flat=True)
@@ -361,11 +368,10 @@ def reply_create(*, actor: User, thread_id: Any, body: Any, quote_post_id: Any =
         raise PermissionDeniedError("This thread is locked: it takes no new replies.", code="thread_locked")
     quote: Post | None = None
     if quote_post_id not in (None, ""):
-        quote = (
-            Post.objects.filter(pk=_pk(quote_post_id), thread=thread, hidden_at__isnull=True)
-            .filter(Q(held_at__isnull=True) | Q(author=actor))
-            .first()
-        )
+        # only what everyone sees: the quote is shown to everyone under the reply
+        quote = Post.objects.filter(
+            pk=_pk(quote_post_id), thread=thread, hidden_at__isnull=True, held_at__isnull=True
+        ).first()
         if quote is None:
             raise field_error("The post you quote is not in this thread.", "quote_not_found", "quote")
     clean_body = _body(body)
@@ -444,14 +450,7 @@ def post_edit(*, actor: User, post_id: Any, body: Any, title: Any = None) -> Pos
     if newly_held:
         _recount(thread)
     elif post.held_at is None:
-        new = {h: u for h, u in mentioned.items() if u not in before}
-        told = {actor.pk}
-        for user in new.values():
-            if user.pk not in told:
-                told.add(user.pk)
-                _notify(
-                    user.pk, f"{actor.display_name} mentioned you in “{thread.title}”.", post_url(post), post
-                )
+        _notify_mentions(post, thread, actor, [u for u in mentioned.values() if u not in before])
     return post
 
 
@@ -609,34 +608,39 @@ def _recount(thread: Thread, *, boards: tuple[int, ...] = ()) -> None:
         board.save(update_fields=["thread_count", "post_count", "last_activity_at"])
 
 
+# flag field -> (word for messages, action logged when set, action logged when cleared)
+_THREAD_FLAGS = {
+    "is_pinned": ("pinned", Action.PIN, Action.UNPIN),
+    "is_locked": ("locked", Action.LOCK, Action.UNLOCK),
+}
+
+
+def _thread_set_flag(*, actor: User, thread_id: Any, field: str, value: bool, note: Any) -> Thread:
+    """Set one of the thread's staff flags and log it. Caller opened the transaction."""
+    word, on, off = _THREAD_FLAGS[field]
+    _require_staff(actor)
+    thread = _staff_thread(thread_id)
+    value = bool(value)
+    if getattr(thread, field) == value:
+        raise ConflictError(
+            f"This thread is already {word}." if value else f"This thread is not {word}.", code="no_change"
+        )
+    setattr(thread, field, value)
+    thread.save(update_fields=[field])
+    _log(actor, on if value else off, thread, target=thread.author, note=_note(note))
+    return thread
+
+
 @transaction.atomic
 def thread_set_pinned(*, actor: User, thread_id: Any, pinned: bool, note: Any = "") -> Thread:
     """Pin a thread to the top of its board (or unpin it)."""
-    _require_staff(actor)
-    thread = _staff_thread(thread_id)
-    if thread.is_pinned == bool(pinned):
-        raise ConflictError(
-            "This thread is already pinned." if pinned else "This thread is not pinned.", code="no_change"
-        )
-    thread.is_pinned = bool(pinned)
-    thread.save(update_fields=["is_pinned"])
-    _log(actor, Action.PIN if pinned else Action.UNPIN, thread, target=thread.author, note=_note(note))
-    return thread
+    return _thread_set_flag(actor=actor, thread_id=thread_id, field="is_pinned", value=pinned, note=note)
 
 
 @transaction.atomic
 def thread_set_locked(*, actor: User, thread_id: Any, locked: bool, note: Any = "") -> Thread:
     """Lock a thread (no replies or edits, except by staff) or unlock it."""
-    _require_staff(actor)
-    thread = _staff_thread(thread_id)
-    if thread.is_locked == bool(locked):
-        raise ConflictError(
-            "This thread is already locked." if locked else "This thread is not locked.", code="no_change"
-        )
-    thread.is_locked = bool(locked)
-    thread.save(update_fields=["is_locked"])
-    _log(actor, Action.LOCK if locked else Action.UNLOCK, thread, target=thread.author, note=_note(note))
-    return thread
+    return _thread_set_flag(actor=actor, thread_id=thread_id, field="is_locked", value=locked, note=note)
 
 
 @transaction.atomic
@@ -748,7 +752,9 @@ def post_approve(*, actor: User, post_id: Any, note: Any = "") -> Post:
     _notify(
         post.author_id, f"Your post in “{thread.title}” is approved and visible to everyone.", post_url(post)
     )
-    _announce(post, thread, post.author, resolve_mentions(thread=thread, body=post.body))
+    if post.hidden_at is None and thread.is_visible:
+        # a hidden post, or one in a hidden or still held thread, is seen by no one: nobody is told
+        _announce(post, thread, post.author, resolve_mentions(thread=thread, body=post.body))
     return post
 
 

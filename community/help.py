@@ -29,12 +29,13 @@ from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from markdown_it import MarkdownIt
 
-from marketplace.errors import ConflictError, NotFoundError, PermissionDeniedError
+from marketplace.errors import ConflictError, NotFoundError
 from marketplace.money import format_cents
 from payments import fees
 
 from . import markdown as community_markdown
 from .models import Article, ArticleFeedback, HelpCategory
+from .publishing import published_set
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -329,24 +330,36 @@ def _plain(markdown_text: str) -> str:
     return " ".join(text.split())
 
 
-def article_search(*, query: str, limit: int = SEARCH_LIMIT) -> list[SearchHit]:
-    """Published articles matching ``query``, best first, each with a highlighted snippet.
-    An empty query finds nothing."""
+def _published_in(category_slug: str) -> QuerySet[Article]:
+    articles = published_articles()
+    if category_slug:
+        articles = articles.filter(category__slug=category_slug.replace("\x00", ""))  # PostgreSQL refuses NUL
+    return articles
+
+
+def article_list(*, category_slug: str = "") -> QuerySet[Article]:
+    """Published articles (of one category, by slug, when given) in reading order."""
+    return _published_in(category_slug).order_by("category__position", "position", "title")
+
+
+def article_search(*, query: str, category_slug: str = "", limit: int = SEARCH_LIMIT) -> list[SearchHit]:
+    """Published articles (of one category, by slug, when given) matching ``query``, best
+    first, each with a highlighted snippet. An empty query finds nothing."""
     query = _clean_query(query)
     if not query:
         return []
+    articles = _published_in(category_slug)
     if connection.vendor == "postgresql":
-        return _search_postgres(query, limit)
-    return _search_fallback(query, limit)
+        return _search_postgres(articles, query, limit)
+    return _search_fallback(articles, query, limit)
 
 
-def _search_postgres(query: str, limit: int) -> list[SearchHit]:
+def _search_postgres(articles: QuerySet[Article], query: str, limit: int) -> list[SearchHit]:
     from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 
     ts_query = SearchQuery(query, search_type="websearch", config="english")
     rows = (
-        published_articles()
-        .filter(search_vector=ts_query)
+        articles.filter(search_vector=ts_query)
         .annotate(
             rank=SearchRank(F("search_vector"), ts_query),
             snippet=SearchHeadline(
@@ -370,11 +383,11 @@ def _search_postgres(query: str, limit: int) -> list[SearchHit]:
     return hits
 
 
-def _search_fallback(query: str, limit: int) -> list[SearchHit]:
+def _search_fallback(articles: QuerySet[Article], query: str, limit: int) -> list[SearchHit]:
     words = [w for w in re.findall(r"\w+", query.lower()) if len(w) > 1][:8]
     if not words:
         return []
-    matches = published_articles()
+    matches = articles
     for word in words:
         matches = matches.filter(
             Q(title__icontains=word) | Q(summary__icontains=word) | Q(body__icontains=word)
@@ -408,15 +421,14 @@ def help_topic_url(topic: str) -> str:
     return reverse("community:help_article", kwargs={"slug": slug})
 
 
-@transaction.atomic
 def article_set_published(*, actor: User, article_id: int, published: bool) -> Article:
     """Publish or unpublish an article (staff). Locks the article row."""
-    if not actor.is_staff:
-        raise PermissionDeniedError("Only staff publish help articles.", code="not_staff")
-    article = Article.objects.select_for_update().filter(pk=article_id).first()
-    if article is None:
-        raise NotFoundError("No such help article.", code="help_article_not_found")
-    if article.is_published != published:
-        article.is_published = published
-        article.save(update_fields=["is_published", "updated_at"])
-    return article
+    return published_set(
+        actor=actor,
+        model=Article,
+        object_id=article_id,
+        published=published,
+        noun="help article",
+        not_found_code="help_article_not_found",
+        also_save=("updated_at",),
+    )

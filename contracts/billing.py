@@ -55,6 +55,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from marketplace.errors import ApplicationError, ConflictError, NotFoundError
+from marketplace.ids import as_id
 from marketplace.money import format_cents
 from messaging.models import NotificationKind
 from payments import services as payments
@@ -133,7 +134,7 @@ def _hours(minutes: int) -> str:
 
 def _id_from(reference: str, prefix: str) -> int | None:
     head, _, tail = reference.partition(":")
-    return int(tail) if head == prefix and tail.isdigit() else None
+    return as_id(tail) if head == prefix else None
 
 
 def _grace_days() -> int:

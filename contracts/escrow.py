@@ -48,6 +48,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import suspended_handover
 from marketplace.errors import ApplicationError, ConflictError, NotFoundError
+from marketplace.ids import as_id
 from marketplace.money import format_cents
 from messaging.models import NotificationKind
 from payments import services as payments
@@ -112,7 +113,7 @@ def _refund_key(milestone: Milestone) -> str:
 
 def _id_from(reference: str, prefix: str) -> int | None:
     head, _, tail = reference.partition(":")
-    return int(tail) if head == prefix and tail.isdigit() else None
+    return as_id(tail) if head == prefix else None
 
 
 def auto_approve_at(milestone: Milestone) -> datetime | None:

@@ -17,6 +17,7 @@ from accounts import teams
 from accounts.models import User
 from jobs.models import Job
 from marketplace.errors import NotFoundError
+from marketplace.ids import as_id
 from marketplace.money import format_cents
 from payments.fees import client_marketplace_fee, freelancer_earnings
 from proposals.models import Proposal
@@ -43,7 +44,7 @@ def _pk(value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     text = str(value or "")
-    return int(text) if text.isdigit() and len(text) < 19 else 0
+    return as_id(text) or 0
 
 
 # --- offers ------------------------------------------------------------------------------------------

@@ -57,6 +57,7 @@ SCOPE_TEXT = {
     "proposal": "proposals",
     "message": "messages",
     "money": "payment actions",
+    "help_feedback": 'answers to "Was this article helpful?"',
 }
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -2,7 +2,8 @@
 give. Every 4xx of the API is the same envelope (``marketplace.errors``), so the schema
 documents it once here instead of in each ``extend_schema``: 400 (bad input, a bad cursor or
 page), 403 (not signed in, suspended, not allowed), 404 (no such object, or one the caller
-may not see), 429 where a throttle applies, and 409/422 where an ``Idempotency-Key`` is
+may not see), 415 where a request body is read (a body in a media type the operation does
+not parse, or none at all), 429 where a throttle applies, and 409/422 where an ``Idempotency-Key`` is
 accepted (still running / reused with another body). Codes a view documents itself keep
 its own description."""
 
@@ -39,6 +40,8 @@ class AutoSchema(SpectacularAutoSchema):
 
     def _error_codes(self) -> list[str]:
         codes = ["400", "403", "404"]
+        if self.method.upper() in ("POST", "PUT", "PATCH"):
+            codes.append("415")
         if self.view.get_throttles():
             codes.append("429")
         handler = getattr(self.view, self.method.lower(), None)

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import User
 from marketplace.errors import ApplicationError
 from marketplace.forms import add_application_error
+from marketplace.ids import as_id
 from marketplace.types import AuthedRequest
 
 from . import downloads, emails, payloads, presence, selectors, services
@@ -63,7 +64,7 @@ def _decorate(items: list[Message], user: User) -> list[Message]:
 def _parse_seq(value: str | None) -> int | None:
     if value is None or value == "":
         return None
-    if not value.isdigit():
+    if as_id(value) is None:
         raise ApplicationError("Page positions are whole numbers.", code="invalid")
     return int(value)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Min, Sum
@@ -28,13 +28,12 @@ from marketplace.money import format_cents
 from . import ledger
 from .ledger import Line
 from .models import AccountKind, JournalEntry, Posting
-from .services import clean_amount
+from .services import clean_amount, clean_reference
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 DISTRIBUTION_PURPOSE = "agency_distribution"
-KEY_MAX = 100
 
 
 def agency_reference(agency_id: int) -> str:
@@ -125,17 +124,6 @@ def agency_distributions(
 # --- writes ---------------------------------------------------------------------------------------
 
 
-def _clean_key(value: Any) -> str:
-    key = str(value or "").strip()
-    if not key or len(key) > KEY_MAX:
-        raise ApplicationError(
-            f"An idempotency key of 1 to {KEY_MAX} characters is required.",
-            code="invalid_idempotency_key",
-            extra={"field": "idempotency_key"},
-        )
-    return key
-
-
 @transaction.atomic
 def agency_distribute(
     *, actor: User, agency_id: int, member_id: int, amount_cents: int, idempotency_key: str
@@ -157,7 +145,7 @@ def agency_distribute(
             "Only the agency's owner can distribute its earnings.", code="agency_forbidden"
         )
     amount = clean_amount(amount_cents)
-    key = f"agency-distribution:{agency.pk}:{_clean_key(idempotency_key)}"
+    key = f"agency-distribution:{agency.pk}:{clean_reference(idempotency_key, field='idempotency_key')}"
     try:
         member_pk = int(member_id)
     except (TypeError, ValueError):

@@ -29,6 +29,8 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
+from marketplace.ids import as_id
+
 from .models import AccountKind, Charge, Invoice, Posting, Refund
 
 if TYPE_CHECKING:
@@ -282,7 +284,7 @@ def _posting_rows(posting: Any, filters: Filters) -> list[Movement]:
 
 def _payout_id(reference: str) -> int | None:
     prefix, _, number = reference.partition(":")
-    return int(number) if prefix == "payout" and number.isdigit() else None
+    return as_id(number) if prefix == "payout" else None
 
 
 def _charge_rows(charge: Charge, filters: Filters) -> list[Movement]:

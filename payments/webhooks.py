@@ -23,6 +23,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from marketplace.ids import as_id, is_id
+
 from . import services
 from .gateways.base import ChargeResult, PayoutResult, RefundResult
 from .models import Charge, Payout, PayoutMethod, Refund, Transfer, WebhookEvent
@@ -37,7 +39,7 @@ class WebhookRejected(Exception):
 def _timestamp(header: str) -> int:
     for item in header.split(","):
         name, _, value = item.strip().partition("=")
-        if name == "t" and value.isdigit():
+        if name == "t" and is_id(value):
             return int(value)
     raise WebhookRejected("Unable to extract timestamp and signatures from header")
 
@@ -166,9 +168,9 @@ def _account_updated(event: WebhookEvent) -> str:
 def _payout_for(obj: dict[str, Any]) -> Payout | None:
     found = Payout.objects.filter(gateway="stripe", gateway_payout_id=str(obj.get("id", ""))).first()
     if found is None:
-        payout_id = str((obj.get("metadata") or {}).get("payout_id", ""))
-        if payout_id.isdigit():
-            found = Payout.objects.filter(pk=int(payout_id)).first()
+        payout_id = as_id(str((obj.get("metadata") or {}).get("payout_id", "")))
+        if payout_id is not None:
+            found = Payout.objects.filter(pk=payout_id).first()
     return found
 
 
@@ -257,7 +259,7 @@ def _external_refund(obj: dict[str, Any]) -> Refund | None:
         if payment_id
         else None
     )
-    if charge is None or not obj.get("id") or not str(obj.get("amount") or "").isdigit():
+    if charge is None or not obj.get("id") or not is_id(obj.get("amount")):
         return None
     return services.refund_record_external(
         charge_id=charge.pk, gateway_refund_id=str(obj["id"]), total_cents=int(obj["amount"])

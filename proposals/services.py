@@ -42,6 +42,7 @@ from jobs import matching
 from jobs import services as job_services
 from jobs.models import Invitation, Job
 from marketplace.errors import ApplicationError, NotFoundError, PermissionDeniedError, field_error
+from marketplace.ids import is_id
 from marketplace.money import format_cents
 from marketplace.uploads import process_file, safe_display_name, validate_file
 from messaging import services as messaging
@@ -711,7 +712,7 @@ def connects_purchase(
 def _purchased_quantity(charge: Charge) -> int:
     """The pack of a Connects charge, from its reference ``connects:<quantity>:<key>``."""
     parts = charge.reference.split(":")
-    if len(parts) != 3 or parts[0] != "connects" or not parts[1].isdigit() or int(parts[1]) <= 0:
+    if len(parts) != 3 or parts[0] != "connects" or not is_id(parts[1]) or int(parts[1]) <= 0:
         raise ValueError(f"not a Connects purchase reference: {charge.reference!r}")
     return int(parts[1])
 

@@ -29,6 +29,7 @@ from django.utils import timezone
 from accounts.models import User
 from contracts.models import Contract, ContractBonus, Milestone, Timesheet
 from marketplace.errors import NotFoundError
+from marketplace.ids import as_id
 
 from .models import Review
 
@@ -253,7 +254,7 @@ def freelancer_recent_reviews(*, freelancer_id: int, limit: int = 10, viewer: An
 
 
 def review_get_visible(*, review_id: Any) -> Review:
-    pk = int(review_id) if str(review_id).isdigit() and len(str(review_id)) < 19 else 0
+    pk = as_id(review_id) or 0
     review = _with_parties(visible_reviews()).filter(pk=pk).first()
     if review is None:
         raise NotFoundError("No such review.", code="review_not_found")
@@ -262,7 +263,7 @@ def review_get_visible(*, review_id: Any) -> Review:
 
 def review_get_for_party(*, review_id: Any, viewer: Any) -> Review:
     """A review its author may see at any time, and its reviewee once public; else 404."""
-    pk = int(review_id) if str(review_id).isdigit() and len(str(review_id)) < 19 else 0
+    pk = as_id(review_id) or 0
     review = None
     if pk and getattr(viewer, "is_authenticated", False):
         review = (

@@ -39,6 +39,7 @@ from marketplace.errors import (
     PermissionDeniedError,
     field_error,
 )
+from marketplace.ids import as_id
 from messaging import services as messaging
 from messaging.models import Notification, NotificationKind
 
@@ -76,7 +77,7 @@ def _pk(value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     text = str(value or "")
-    return int(text) if text.isdigit() and len(text) < 19 else 0
+    return as_id(text) or 0
 
 
 def contract_url(contract_id: int) -> str:

@@ -16,6 +16,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from marketplace.errors import PermissionDeniedError
+from marketplace.ids import as_id
 
 from .. import selectors, services
 from ..models import Category, ClientProfile, FreelancerProfile, Skill, User
@@ -180,11 +181,12 @@ class SkillListApi(generics.ListAPIView):
 
     def get_queryset(self) -> QuerySet[Skill]:
         raw_category = self.request.query_params.get("category") or ""
-        if raw_category and not raw_category.isdigit():
+        category_id = as_id(raw_category)
+        if raw_category and category_id is None:
             raise NotFound("No such category.")
         return selectors.skill_search(
             query=self.request.query_params.get("q", ""),
-            category_id=int(raw_category) if raw_category else None,
+            category_id=category_id,
             limit=50,
         )
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -56,7 +57,7 @@ class EventSerializer(serializers.ModelSerializer):
         return serializers.DateTimeField().to_representation(event_services.event_ends_at(event))
 
     def get_seats_left(self, event: Event) -> int:
-        return max(0, event.capacity - event.registered_count)
+        return event_services.event_seats_left(event)
 
     def get_is_registered(self, event: Event) -> bool:
         return event.pk in self.context.get("registered_ids", set())
@@ -116,6 +117,21 @@ class EventDetailApi(APIView):
         return Response(_detail(event, request.user))
 
 
+def _me(request: Request) -> User:
+    return cast(User, request.user)
+
+
+def _registration_change(
+    request: Request, slug: str, change: Callable[..., Any], status_code: int = status.HTTP_200_OK
+) -> Response:
+    """Register or cancel (``change``, a service taking ``actor`` and ``event_id``) on the
+    published event ``slug``, then answer with the event as the caller now sees it."""
+    event = event_services.event_get_published(slug=slug)
+    change(actor=_me(request), event_id=event.pk)
+    event.refresh_from_db()
+    return Response(_detail(event, request.user), status=status_code)
+
+
 class EventRegistrationApi(APIView):
     permission_classes = [IsAuthenticated, NotSuspended]
 
@@ -125,10 +141,7 @@ class EventRegistrationApi(APIView):
         responses={201: EventDetailSerializer, **ERRORS},
     )
     def post(self, request: Request, slug: str) -> Response:
-        event = event_services.event_get_published(slug=slug)
-        event_services.event_register(actor=cast(User, request.user), event_id=event.pk)
-        event.refresh_from_db()
-        return Response(_detail(event, request.user), status=status.HTTP_201_CREATED)
+        return _registration_change(request, slug, event_services.event_register, status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Cancel the caller's registration",
@@ -136,7 +149,4 @@ class EventRegistrationApi(APIView):
         responses={200: EventDetailSerializer, **ERRORS},
     )
     def delete(self, request: Request, slug: str) -> Response:
-        event = event_services.event_get_published(slug=slug)
-        event_services.event_cancel(actor=cast(User, request.user), event_id=event.pk)
-        event.refresh_from_db()
-        return Response(_detail(event, request.user))
+        return _registration_change(request, slug, event_services.event_cancel)

@@ -256,8 +256,7 @@ class ReplyCreateApi(APIView):
         post = forums.reply_create(
             actor=_me(request), thread_id=thread_id, body=data["body"], quote_post_id=data.get("quote")
         )
-        post = selectors._post_rows(request.user).get(pk=post.pk)
-        view = selectors.PostView(post=post, card=selectors.member_card(post.author))
+        view = selectors.post_view_get(post_id=post.pk, viewer=request.user)
         return Response(PostSerializer(view).data, status=status.HTTP_201_CREATED)
 
 

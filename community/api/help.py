@@ -84,21 +84,18 @@ class HelpArticleListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         search = str(request.query_params.get("search", ""))
-        category = str(request.query_params.get("category", "")).replace("\x00", "")  # PostgreSQL refuses NUL
+        category = str(request.query_params.get("category", ""))
         if len(search) > help_center.SEARCH_MAX_QUERY_CHARS:
             raise ApplicationError("The search is too long (200 characters at most).", code="search_too_long")
         if search.strip():
-            hits = help_center.article_search(query=search)
-            if category:
-                hits = [h for h in hits if h.article.category.slug == category]
+            hits = help_center.article_search(query=search, category_slug=category)
             context = {"hits": {h.article.pk: h for h in hits}}
             return Response(
                 HelpSearchHitSerializer([h.article for h in hits], many=True, context=context).data
             )
-        articles = help_center.published_articles().order_by("category__position", "position", "title")
-        if category:
-            articles = articles.filter(category__slug=category)
-        return Response(HelpArticleListSerializer(articles, many=True).data)
+        return Response(
+            HelpArticleListSerializer(help_center.article_list(category_slug=category), many=True).data
+        )
 
 
 class HelpArticleDetailApi(APIView):

@@ -11,17 +11,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from marketplace.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from marketplace.forms import add_application_error
+from marketplace.ids import as_id
 from marketplace.types import AuthedRequest
 
 from .. import forum_selectors as selectors
 from .. import forums
 from ..forum_forms import PostEditForm, ReplyForm, SearchForm, ThreadForm
 from ..markdown import render_markdown
-from ..models import Post
 
 
 def _thread_page(thread_id: int) -> HttpResponse:
@@ -33,12 +33,14 @@ def _forbidden_or_raise(error: ApplicationError) -> None:
         raise error
 
 
+@require_safe
 def forum_home(request: HttpRequest) -> HttpResponse:
     page = selectors.thread_page(viewer=request.user, limit=10)
     context = {"boards": selectors.board_list(), "recent": page.threads, "search_form": SearchForm()}
     return render(request, "community/forums/home.html", context)
 
 
+@require_safe
 def board_detail(request: HttpRequest, slug: str) -> HttpResponse:
     board = selectors.board_get(slug=slug)
     sort = request.GET.get("sort", "latest")
@@ -53,12 +55,12 @@ def board_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "board": board,
         "page": page,
         "sorts": selectors.SORTS,
-        "can_start": request.user.is_authenticated
-        and (not board.staff_only_threads or request.user.is_staff),
+        "can_start": selectors.board_can_start(board=board, viewer=request.user),
     }
     return render(request, "community/forums/board.html", context)
 
 
+@require_safe
 def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
     results: list[Any] = []
@@ -74,7 +76,7 @@ def thread_create(request: AuthedRequest, slug: str | None = None) -> HttpRespon
     initial = {}
     if slug:
         board = selectors.board_get(slug=slug)
-        if board.staff_only_threads and not request.user.is_staff:
+        if not selectors.board_can_start(board=board, viewer=request.user):
             raise PermissionDeniedError(f"Only the marketplace team starts threads in {board.name}.")
         initial["board"] = board.pk
     form = ThreadForm(request.POST or None, staff=request.user.is_staff, initial=initial)
@@ -108,6 +110,7 @@ def thread_create(request: AuthedRequest, slug: str | None = None) -> HttpRespon
     return render(request, "community/forums/thread_form.html", {"form": form}, status=status)
 
 
+@require_safe
 def thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
     thread = selectors.thread_get_for_viewer(thread_id=thread_id, viewer=request.user)
     try:
@@ -116,8 +119,8 @@ def thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
         messages.error(request, error.message)
         view = selectors.thread_view(thread=thread, viewer=request.user)
     _count_view(request, thread)
-    quote = request.GET.get("quote", "")
-    form = ReplyForm(initial={"quote": int(quote)} if quote.isdigit() and len(quote) < 19 else None)
+    quote_id = as_id(request.GET.get("quote"))
+    form = ReplyForm(initial={"quote": quote_id} if quote_id is not None else None)
     return render(request, "community/forums/thread.html", _thread_context(request, view, form))
 
 
@@ -177,20 +180,9 @@ def reply_create(request: AuthedRequest, thread_id: int) -> HttpResponse:
     )
 
 
-def _own_post(request: AuthedRequest, post_id: int) -> Post:
-    post = (
-        Post.objects.filter(pk=post_id, author=request.user, hidden_at__isnull=True)
-        .select_related("thread")
-        .first()
-    )
-    if post is None:
-        raise NotFoundError("No such post.")
-    return post
-
-
 @login_required
 def post_edit(request: AuthedRequest, post_id: int) -> HttpResponse:
-    post = _own_post(request, post_id)
+    post = selectors.post_get_for_author(post_id=post_id, viewer=request.user)
     initial = {"body": post.body, "title": post.thread.title}
     form = PostEditForm(request.POST or None, with_title=post.is_opening, initial=initial)
     status = 200

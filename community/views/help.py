@@ -11,11 +11,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from marketplace import ratelimit
 from marketplace.errors import ApplicationError
 
 from .. import help as help_center
 
 SESSION_FLAG = "help_feedback_session"
+# settings.RATE_LIMITS["help_feedback"], e.g. "10/h/ip"; no entry means no limit
+FEEDBACK_RATE_SCOPE = "help_feedback"
 
 
 class HelpSearchForm(forms.Form):
@@ -87,6 +90,11 @@ def help_feedback(request: HttpRequest, slug: str) -> HttpResponse:
     user = _user_or_none(request)
     session_key = ""
     if user is None:
+        # A client that drops its cookie gets a new session, so one answer per session does
+        # not stop a script: count anonymous answers per IP too (before a session is made).
+        wait = ratelimit.hit(request, FEEDBACK_RATE_SCOPE)
+        if wait:
+            return ratelimit.limited_response(request, FEEDBACK_RATE_SCOPE, wait)
         # An anonymous visitor answers once per session: make sure the session exists.
         request.session[SESSION_FLAG] = True
         if not request.session.session_key:

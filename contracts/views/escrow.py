@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from marketplace.errors import ApplicationError
 from marketplace.forms import add_application_error
+from marketplace.ids import as_ids
 from marketplace.money import format_cents
 from marketplace.types import AuthedRequest
 
@@ -47,7 +48,7 @@ def _error(request: AuthedRequest, error: ApplicationError) -> None:
 @require_POST
 def milestone_fund(request: AuthedRequest, contract_id: int) -> HttpResponse:
     contract = _contract(request, contract_id)
-    ids = [int(v) for v in request.POST.getlist("milestone") if v.isdigit()]
+    ids = as_ids(request.POST.getlist("milestone"))
     try:
         result = services.milestone_fund(actor=request.user, contract_id=contract.pk, milestone_ids=ids)
     except ApplicationError as error:

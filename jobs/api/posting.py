@@ -24,6 +24,7 @@ from accounts.api.serializers import ErrorSerializer
 from accounts.models import ClientProfile, ContentFlag, ExperienceLevel, FlagReason, User
 from accounts.permissions import NotSuspended
 from marketplace.errors import ApplicationError, PermissionDeniedError
+from marketplace.ids import as_id
 
 from .. import services
 from ..models import JOB_FLAG_REASONS, Job
@@ -274,10 +275,10 @@ class JobCreateApi(APIView):
         data.is_valid(raise_exception=True)
         # optional "team": the id of a client team to post for (accounts.teams)
         team = str(request.data.get("team") or "") if hasattr(request.data, "get") else ""
-        if team and not (team.isdigit() and len(team) < 19):
+        if team and as_id(team) is None:
             raise ApplicationError("Choose one of your teams.", code="invalid_team", extra={"field": "team"})
         job = services.job_create(
-            actor=_me(request), data=JobInput(**data.validated_data), team_id=int(team) if team else None
+            actor=_me(request), data=JobInput(**data.validated_data), team_id=as_id(team)
         )
         page = job_page(job=_own(request, job.public_id), viewer=_me(request))
         return Response(

@@ -32,6 +32,7 @@ from accounts.models import ClientProfile, User
 from accounts.teams import teams_where_can_post
 from marketplace.errors import ApplicationError
 from marketplace.forms import add_application_error
+from marketplace.ids import as_id, as_ids
 from marketplace.types import AuthedRequest
 
 from .. import cache as jobs_cache
@@ -183,9 +184,9 @@ def job_create(request: AuthedRequest) -> HttpResponse:
         )
         team = str(request.POST.get("team", "")).strip()  # optional: post for a client team
         try:
-            if team and not (team.isdigit() and len(team) < 19):
+            if team and as_id(team) is None:
                 raise ApplicationError("Choose one of your teams.", code="invalid_team")
-            job = services.job_create(actor=request.user, data=draft, team_id=int(team) if team else None)
+            job = services.job_create(actor=request.user, data=draft, team_id=as_id(team))
         except ApplicationError as error:
             add_application_error(form, error)
         else:
@@ -214,8 +215,8 @@ def _preview_options(request: HttpRequest, job: Job | None) -> SkillOptions:
     subcategory = data.get("subcategory", str(job.subcategory_id or "") if job else "")
     return skill_suggestions(
         title=title,
-        category_id=int(category) if str(category).isdigit() else None,
-        subcategory_id=int(subcategory) if str(subcategory).isdigit() else None,
+        category_id=as_id(category),
+        subcategory_id=as_id(subcategory),
     )
 
 
@@ -245,7 +246,7 @@ def _step_skills(request: AuthedRequest, job: Job) -> HttpResponse:
         if saved is not None:
             return _after_save(request, saved, "skills")
     raw = request.POST.getlist("skills") if request.method == "POST" else current
-    selected = {int(pk) for pk in raw if str(pk).isdigit()}
+    selected = set(as_ids(raw))
     options = skill_suggestions(
         title=job.title, category_id=job.category_id, subcategory_id=job.subcategory_id, selected=selected
     )
@@ -352,11 +353,11 @@ def skill_suggestions_partial(request: AuthedRequest) -> HttpResponse:
     """HTMX: the skills suggested for a title and category, as a preview or checkboxes."""
     params = request.GET
     category, subcategory = params.get("category", ""), params.get("subcategory", "")
-    selected = {int(pk) for pk in params.getlist("skills") if pk.isdigit()}
+    selected = set(as_ids(params.getlist("skills")))
     options = skill_suggestions(
         title=params.get("title", "")[:200],
-        category_id=int(category) if category.isdigit() else None,
-        subcategory_id=int(subcategory) if subcategory.isdigit() else None,
+        category_id=as_id(category),
+        subcategory_id=as_id(subcategory),
         selected=selected,
     )
     template = (

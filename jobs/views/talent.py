@@ -22,6 +22,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.models import User
 from marketplace.errors import ApplicationError, NotFoundError
 from marketplace.forms import add_application_error
+from marketplace.ids import as_id, as_ids
 from marketplace.types import AuthedRequest
 
 from .. import services, talent
@@ -103,8 +104,8 @@ def talent_search(request: HttpRequest) -> HttpResponse:
         return render(request, "jobs/talent/_results.html", context)
     raw_category = request.GET.get("category", "")
     options, selected = talent.talent_skill_options(
-        category_id=int(raw_category) if raw_category.isdigit() else None,
-        selected_ids=[int(pk) for pk in request.GET.getlist("skills") if pk.isdigit()],
+        category_id=as_id(raw_category),
+        selected_ids=as_ids(request.GET.getlist("skills")),
     )
     context["skill_options"], context["selected_skill_ids"] = options, selected
     return render(request, "jobs/talent/search.html", context)
@@ -115,8 +116,8 @@ def talent_skill_options(request: HttpRequest) -> HttpResponse:
     """htmx partial: the skill checkboxes of the chosen category."""
     raw_category = request.GET.get("category", "")
     options, selected = talent.talent_skill_options(
-        category_id=int(raw_category) if raw_category.isdigit() else None,
-        selected_ids=[int(pk) for pk in request.GET.getlist("skills") if pk.isdigit()],
+        category_id=as_id(raw_category),
+        selected_ids=as_ids(request.GET.getlist("skills")),
     )
     return render(
         request, "jobs/talent/_skill_options.html", {"skill_options": options, "selected_skill_ids": selected}
@@ -131,7 +132,7 @@ def invite(request: AuthedRequest, public_id: str) -> HttpResponse:
     """/jobs/<public_id>/invite/?freelancer=<user id>: the client writes the invitation."""
     job = talent.job_for_owner(public_id=public_id, viewer=request.user)
     raw = request.GET.get("freelancer") or request.POST.get("freelancer") or ""
-    if not raw.isdigit():
+    if as_id(raw) is None:
         messages.info(request, "Choose a freelancer to invite to your job.")
         return redirect(f"{reverse('jobs:talent')}?{urlencode({'job': job.public_id})}")
     profile = talent.invitable_freelancer(user_id=int(raw), viewer=request.user)

@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from accounts.api.serializers import ErrorSerializer
 from accounts.models import User
 from accounts.permissions import NotSuspended
+from marketplace.ids import as_id
 
 from .. import downloads, payloads, selectors, services
 from ..errors import AttachmentNotFound
@@ -37,7 +38,7 @@ def _seq_param(request: Request, name: str) -> int | None:
     raw = request.query_params.get(name)
     if raw in (None, ""):
         return None
-    if not raw.isdigit():
+    if as_id(raw) is None:
         raise ValidationError({name: ["A whole number (a message seq)."]})
     return int(raw)
 

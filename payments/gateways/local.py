@@ -157,7 +157,11 @@ class LocalGateway(Gateway):
         params = {"customer": customer_id, "last4": number[-4:], "fingerprint": _digest(number)}
 
         def make() -> SavedCard:
-            if not number.isdigit() or not 12 <= len(number) <= 19 or not luhn_ok(number):
+            if (
+                not (number.isascii() and number.isdigit())
+                or not 12 <= len(number) <= 19
+                or not luhn_ok(number)
+            ):
                 raise GatewayError("Your card number is incorrect.", retryable=False, code="incorrect_number")
             if not card.token:
                 today = date.today()

@@ -23,6 +23,7 @@ from accounts.permissions import NotSuspended
 from jobs.selectors import job_get_for_viewer
 from jobs.selectors_posting import own_job_get
 from marketplace.errors import ApplicationError, PermissionDeniedError
+from marketplace.ids import as_id
 from payments.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 
 from .. import selectors, services
@@ -273,7 +274,7 @@ class JobProposalListApi(generics.ListAPIView):
             raw = params.get(name)
             if raw in (None, ""):
                 continue
-            if not str(raw).isdigit():
+            if as_id(raw) is None:
                 raise ApplicationError(
                     f"{name} must be a whole number of cents.", code="invalid", extra={"field": name}
                 )

@@ -179,3 +179,45 @@ def test_admin_pages_render_in_the_cookie_zone(client, staff):
 def test_admin_pages_load_the_timezone_script(client, staff):
     client.force_login(staff)
     assert b"js/timezone_cookie.js" in client.get(reverse("admin:index")).content
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "admin/accounts/suspend.html",
+        "admin/accounts/identity_reject.html",
+        "admin/accounts/contentflag/action.html",
+        "admin/reviews/hide.html",
+    ],
+)
+def test_the_reason_pages_extend_one_base(name):
+    from django.template.loader import get_template
+    from django.template.loader_tags import ExtendsNode
+
+    nodes = get_template(name).template.nodelist  # type: ignore[attr-defined]
+    extends = [node for node in nodes if isinstance(node, ExtendsNode)]
+
+    assert [node.parent_name.var for node in extends] == ["admin/action_with_reason.html"]
+
+
+def test_a_reason_page_lists_the_selection_and_posts_it_back(client, staff):
+    # given a user selected in the changelist
+    target = factories.make_freelancer()
+    client.force_login(staff)
+
+    # when staff choose "suspend" (without apply yet)
+    response = client.post(
+        reverse("admin:accounts_user_changelist"),
+        {"action": "suspend_users", "_selected_action": [target.pk]},
+    )
+
+    # then the shared page asks for the reason, with the selection and the action to post back
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "admin/action_with_reason.html" in [t.name for t in response.templates]
+    assert f'<input type="hidden" name="_selected_action" value="{target.pk}">' in body
+    assert '<input type="hidden" name="action" value="suspend_users">' in body
+    assert '<input type="hidden" name="apply" value="1">' in body
+    assert f"<li>{target.email}</li>" in body
+    assert "Suspend these users" in body
+    assert "&rsaquo; Suspend users" in body

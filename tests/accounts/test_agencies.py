@@ -4,11 +4,14 @@ ownership transfer, leaving; the HTML pages and the API refuse foreign users."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,6 +19,7 @@ from accounts import agencies
 from accounts.models import AgencyInvitation, AgencyMembership, AgencyRole, InvitationStatus
 from marketplace.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from tests import factories
+from tests.conftest import requires_postgres
 
 pytestmark = pytest.mark.django_db
 
@@ -309,6 +313,65 @@ def test_transfer_refused_to_outsiders_and_self(agency, owner):
     with pytest.raises(ApplicationError) as error:
         agencies.agency_transfer_ownership(actor=owner, agency_id=agency.pk, member_id=owner.pk)
     assert error.value.code == "already_owner"
+
+
+def test_transfer_refused_to_an_owner_of_another_agency(agency, owner, member):
+    agencies.agency_create(actor=member, name="Member's Own")
+    with pytest.raises(ApplicationError) as error:
+        agencies.agency_transfer_ownership(actor=owner, agency_id=agency.pk, member_id=member.pk)
+    assert error.value.code == "already_owns_agency"
+    assert role_of(agency, owner) == AgencyRole.OWNER and role_of(agency, member) == AgencyRole.MEMBER
+
+
+def test_transfer_refused_to_a_suspended_member(agency, owner, member):
+    factories.User.objects.filter(pk=member.pk).update(suspended_at=timezone.now())
+    with pytest.raises(ApplicationError) as error:
+        agencies.agency_transfer_ownership(actor=owner, agency_id=agency.pk, member_id=member.pk)
+    assert error.value.code == "cannot_own"
+    assert role_of(agency, owner) == AgencyRole.OWNER
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_transfer_waits_for_the_targets_own_agency_creation():
+    """The member founds their own agency while the owner hands them this one: they must
+    not end up owning two (the check alone cannot see the uncommitted creation)."""
+    owner = factories.make_published_freelancer()
+    target = factories.make_published_freelancer()
+    agency = agencies.agency_create(actor=owner, name="Acme Studio")
+    join(agency, target)
+    created, transferring = threading.Event(), threading.Event()
+    results: dict[str, object] = {}
+
+    def create() -> None:
+        try:
+            with transaction.atomic():
+                agencies.agency_create(actor=target, name="Target's Own")
+                created.set()
+                transferring.wait(timeout=10)
+                time.sleep(0.5)  # the transfer runs (or waits) before this commits
+        finally:
+            connection.close()
+
+    def transfer() -> None:
+        try:
+            created.wait(timeout=10)
+            transferring.set()
+            agencies.agency_transfer_ownership(actor=owner, agency_id=agency.pk, member_id=target.pk)
+            results["transfer"] = "done"
+        except ApplicationError as error:
+            results["transfer"] = error.code
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=create), threading.Thread(target=transfer)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert results["transfer"] == "already_owns_agency"
+    assert AgencyMembership.objects.filter(user=target, role=AgencyRole.OWNER).count() == 1
+    assert role_of(agency, owner) == AgencyRole.OWNER
 
 
 def test_suspended_owner_cannot_act(agency, owner, member):

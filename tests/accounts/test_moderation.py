@@ -16,6 +16,8 @@ from marketplace.errors import ApplicationError, ConflictError, NotFoundError, P
 from messaging import services as messaging
 from messaging.models import Message, Notification
 from tests import factories
+from tests.conftest import requires_postgres
+from tests.contracts.test_concurrency import _in_threads
 from tests.jobs.catalog_helpers import make_listing
 from tests.jobs.conftest import make_job
 
@@ -540,3 +542,22 @@ def test_report_links_show_to_others_only(client, published_freelancer):
     client.force_login(freelancer)
     assert 'data-testid="report-service"' not in client.get(service_page).content.decode()
     assert 'data-testid="report-profile"' not in client.get(profile_page).content.decode()
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_dismissals_at_once_log_one_decision():
+    # given one piece of content with open reports
+    staff_members = [factories.make_staff() for _ in range(6)]
+    job = make_job()
+    two_reports(job)
+
+    # when six staff dismiss it at the same moment
+    results = _in_threads(6, lambda i: moderation.content_dismiss(actor=staff_members[i], obj=job))
+
+    # then one dismissal wins, the others are told nothing is open any more
+    wins = [r for r in results if isinstance(r, moderation.Outcome)]
+    refused = [r for r in results if isinstance(r, ConflictError) and r.code == "nothing_open"]
+    assert (len(wins), len(refused)) == (1, 5), results
+    assert wins[0].flags_resolved == 2
+    assert ModerationDecision.objects.filter(action="dismiss").count() == 1

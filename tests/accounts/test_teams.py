@@ -599,3 +599,40 @@ def test_posting_for_a_team_through_the_api(team, owner, manager, viewer):
     assert Job.objects.count() == 1
     mine = browser(viewer).get(reverse("jobs:mine") + "?tab=drafts").content.decode()
     assert 'data-testid="team-badge"' in mine and job.title in mine
+
+
+# --- the member limit ------------------------------------------------------------------------------
+
+
+def test_invite_is_refused_when_the_team_is_full(owner, team, monkeypatch):
+    monkeypatch.setattr(teams, "MAX_MEMBERS", 2)
+    invite_and_join(owner, team.pk, factories.make_client(), TeamRole.VIEWER)
+
+    with pytest.raises(ApplicationError) as full:
+        teams.member_invite(
+            actor=owner, team_id=team.pk, email=factories.make_client().email, role=TeamRole.VIEWER
+        )
+
+    assert full.value.code == "team_full"
+
+
+def test_pending_invitations_cannot_take_a_team_past_its_limit(owner, team, monkeypatch):
+    # given two invitations sent while the team had room for one more member
+    monkeypatch.setattr(teams, "MAX_MEMBERS", 2)
+    first, second = factories.make_client(), factories.make_client()
+    _i1, first_token = teams.member_invite(
+        actor=owner, team_id=team.pk, email=first.email, role=TeamRole.VIEWER
+    )
+    _i2, second_token = teams.member_invite(
+        actor=owner, team_id=team.pk, email=second.email, role=TeamRole.VIEWER
+    )
+    teams.invitation_accept(actor=first, token=first_token)
+
+    # when the second invitee accepts
+    with pytest.raises(ApplicationError) as full:
+        teams.invitation_accept(actor=second, token=second_token)
+
+    # then the team stays at its limit and the invitation stays pending
+    assert full.value.code == "team_full"
+    assert TeamMembership.objects.filter(team=team).count() == 2
+    assert TeamInvitation.objects.get(email=second.email).status == InvitationStatus.PENDING

@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.models import FreelancerProfile
 from community import events as event_services
 from community.models import Event, EventRegistration
-from marketplace.errors import ApplicationError, ConflictError, NotFoundError
+from marketplace.errors import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError
 from messaging.models import Notification, NotificationKind
 from tests import factories
 from tests.conftest import requires_postgres
@@ -540,3 +540,49 @@ def test_demo_seed_makes_three_upcoming_and_two_past_events_once():
     past = event_services.past_events()
     assert len(past) == 2 and all(e.recording_url for e in past)
     assert Article.objects.filter(is_published=True).count() >= 15
+
+
+@pytest.mark.django_db
+def test_event_set_published_is_staff_only():
+    event = make_event()
+    with pytest.raises(PermissionDeniedError):
+        event_services.event_set_published(actor=factories.make_client(), event_id=event.pk, published=False)
+    staff = factories.make_staff()
+    with pytest.raises(NotFoundError):
+        event_services.event_set_published(actor=staff, event_id=10**9, published=False)
+    assert not event_services.event_set_published(
+        actor=staff, event_id=event.pk, published=False
+    ).is_published
+    with pytest.raises(NotFoundError):
+        event_services.event_get_published(slug=event.slug)
+    assert event_services.event_set_published(actor=staff, event_id=event.pk, published=True).is_published
+
+
+@pytest.mark.django_db
+def test_reminder_claim_rechecks_the_event():
+    # given a registration that was due when the run listed it
+    now = timezone.now()
+    event = make_event(starts_at=now + timedelta(hours=5))
+    member = factories.make_freelancer()
+    registration = event_services.event_register(actor=member, event_id=event.pk)
+    # when the event is unpublished (or has started) before the claim
+    Event.objects.filter(pk=event.pk).update(is_published=False)
+    assert event_services._send_reminder(registration.pk, "day", now) is False
+    Event.objects.filter(pk=event.pk).update(is_published=True, starts_at=now - timedelta(minutes=1))
+    assert event_services._send_reminder(registration.pk, "hour", now) is False
+    # then nothing is sent and nothing is claimed
+    assert _reminders(member) == []
+    registration.refresh_from_db()
+    assert registration.reminded_day_at is None and registration.reminded_hour_at is None
+
+
+@pytest.mark.django_db
+def test_seats_left_is_the_same_in_the_page_view_and_the_api(api_client):
+    event = make_event(capacity=2)
+    event_services.event_register(actor=factories.make_client(), event_id=event.pk)
+    event.refresh_from_db()
+    assert event_services.event_seats_left(event) == 1
+    assert event_services.event_view(event=event, viewer=None).seats_left == 1
+    assert api_client.get(f"/api/v1/events/{event.slug}/").json()["seats_left"] == 1
+    listed = [e for e in api_client.get("/api/v1/events/").json() if e["slug"] == event.slug]
+    assert listed[0]["seats_left"] == 1

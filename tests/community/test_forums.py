@@ -687,7 +687,9 @@ def test_staff_moderate_from_the_thread_page(client, staff, thread, boards):
     )
     assert Thread.objects.get(pk=thread.pk).board == boards["writing"]
     page = client.get(reverse("community:thread", args=[thread.pk])).content.decode()
-    assert "/report/community.post/" in page or 'value="hide"' in page
+    opening = Post.objects.get(thread=thread, is_opening=True)
+    assert reverse("community:post_moderate", args=[opening.pk]) in page and 'value="hide"' in page
+    assert 'value="unlock"' in page
 
 
 def test_report_link_on_each_post(client, answerer, thread):
@@ -846,3 +848,186 @@ def test_posting_services_open_their_own_transaction():
 
     assert Post.objects.filter(thread=thread).count() == 2
     assert reply.thread_id == thread.pk
+
+
+# --- review: access, bad input and moderation gaps --------------------------------------------------------
+
+
+def test_a_quote_of_a_held_post_does_not_show_its_body_to_others(client, asker, thread):
+    newcomer = factories.make_freelancer()
+    held = forums.reply_create(actor=newcomer, thread_id=thread.pk, body="buy at https://spam.example now")
+    assert held.held_at is not None
+    with pytest.raises(ApplicationError) as error:
+        forums.reply_create(actor=newcomer, thread_id=thread.pk, body="as I said", quote_post_id=held.pk)
+    assert error.value.code == "quote_not_found"
+    # a quote of a post that was held (or hidden) later is not shown either
+    visible = forums.reply_create(actor=newcomer, thread_id=thread.pk, body="plain words only")
+    quoting = forums.reply_create(actor=asker, thread_id=thread.pk, body="agreed", quote_post_id=visible.pk)
+    forums.post_edit(actor=newcomer, post_id=visible.pk, body="now see https://spam.example/2")
+    assert Post.objects.get(pk=visible.pk).held_at is not None
+    html = client.get(reverse("community:thread", args=[thread.pk])).content.decode()
+    assert f'id="post-{quoting.pk}"' in html
+    assert "spam.example" not in html and "This post is not shown." in html
+
+
+def test_edit_page_of_a_reply_in_a_hidden_thread_is_a_404(client, asker, answerer, thread, staff):
+    reply = forums.reply_create(actor=answerer, thread_id=thread.pk, body="my reply")
+    forums.post_hide(actor=staff, post_id=Post.objects.get(thread=thread, is_opening=True).pk)
+    client.force_login(answerer)
+    assert client.get(reverse("community:post_edit", args=[reply.pk])).status_code == 404
+    assert client.post(reverse("community:post_edit", args=[reply.pk]), {"body": "x y"}).status_code == 404
+
+
+def test_huge_and_malformed_ids_and_cursors_are_4xx(client, api_client, asker, answerer, thread, board):
+    huge = "9" * 25
+    client.force_login(asker)
+    assert client.get(f"/community/posts/{huge}/edit/").status_code == 404
+    assert client.get(f"/community/threads/{huge}/").status_code == 404
+    assert client.post(f"/community/posts/{huge}/like/").status_code == 404
+    assert client.post(f"/community/threads/{huge}/follow/").status_code == 404
+    api_client.force_authenticate(asker)
+    accept = api_client.post(
+        reverse("api_forum_accept", args=[thread.pk]), {"post": int(huge)}, format="json"
+    )
+    assert accept.status_code == 400
+    reply = api_client.post(
+        reverse("api_forum_reply", args=[thread.pk]), {"body": "quoting", "quote": int(huge)}, format="json"
+    )
+    assert reply.status_code == 400
+    for sort, raw in (("top", f"{huge}|{huge}"), ("latest", f"2024-01-01T00:00:00|{huge}")):
+        cursor = selectors.base64.urlsafe_b64encode(raw.encode()).decode()
+        response = api_client.get(
+            reverse("api_forum_threads") + f"?board={board.slug}&sort={sort}&cursor={cursor}"
+        )
+        assert response.status_code == 400, (sort, response.status_code)
+        assert response.json()["code"] == "bad_cursor"
+    naive = selectors.base64.urlsafe_b64encode(b"2024-01-01T00:00:00|5").decode()
+    detail = api_client.get(reverse("api_forum_thread", args=[thread.pk]) + f"?cursor={naive}")
+    assert detail.status_code == 400, detail.status_code
+    assert client.post(reverse("community:thread", args=[thread.pk])).status_code == 405
+
+
+def test_staff_only_services_refuse_members(asker, answerer, thread, boards):
+    reply = forums.reply_create(actor=answerer, thread_id=thread.pk, body="a reply")
+    for call in (
+        lambda: forums.thread_move(actor=asker, thread_id=thread.pk, board_id=boards["payments"].pk),
+        lambda: forums.post_hide(actor=asker, post_id=reply.pk),
+        lambda: forums.post_unhide(actor=asker, post_id=reply.pk),
+        lambda: forums.post_approve(actor=asker, post_id=reply.pk),
+        lambda: forums.posting_restore(actor=asker, user_id=answerer.pk),
+    ):
+        with pytest.raises(PermissionDeniedError) as error:
+            call()
+        assert error.value.code == "staff_only"
+    assert Post.objects.get(pk=reply.pk).hidden_at is None
+    assert Thread.objects.get(pk=thread.pk).board == boards["getting-started"]
+    assert not ModerationDecision.objects.exists()
+
+
+def test_admin_flag_actions_pin_unpin_lock_unlock(client, staff, thread):
+    client.force_login(staff)
+    changelist = reverse("admin:community_thread_changelist")
+    states = []
+    for action in ("pin", "lock", "unpin", "unlock"):
+        client.post(changelist, {"action": action, "_selected_action": [thread.pk]})
+        thread.refresh_from_db()
+        states.append((thread.is_pinned, thread.is_locked))
+    assert states == [(True, False), (True, True), (False, True), (False, False)]
+    actions = list(ModerationDecision.objects.order_by("pk").values_list("action", flat=True))
+    assert actions == ["pin", "lock", "unpin", "unlock"]
+
+
+def test_approving_a_hidden_held_post_tells_no_followers(
+    asker, thread, staff, django_capture_on_commit_callbacks
+):
+    newcomer = factories.make_freelancer()
+    held = forums.reply_create(actor=newcomer, thread_id=thread.pk, body="@MariaG https://spam.example")
+    forums.post_hide(actor=staff, post_id=held.pk)
+    before = len(community_notes(asker))
+    with django_capture_on_commit_callbacks(execute=True):
+        forums.post_approve(actor=staff, post_id=held.pk)
+    assert len(community_notes(asker)) == before
+    assert Thread.objects.get(pk=thread.pk).reply_count == 0
+
+
+WRITE_SERVICES = {
+    "reply_create": lambda c: forums.reply_create(
+        actor=c["answerer"], thread_id=c["thread"].pk, body="a reply"
+    ),
+    "post_edit": lambda c: forums.post_edit(actor=c["asker"], post_id=c["opening"].pk, body="edited body"),
+    "post_like": lambda c: forums.post_like(actor=c["answerer"], post_id=c["opening"].pk),
+    "post_unlike": lambda c: forums.post_unlike(actor=c["answerer"], post_id=c["opening"].pk),
+    "thread_accept_answer": lambda c: forums.thread_accept_answer(actor=c["asker"], thread_id=c["thread"].pk),
+    "thread_follow": lambda c: forums.thread_follow(actor=c["answerer"], thread_id=c["thread"].pk),
+    "thread_unfollow": lambda c: forums.thread_unfollow(actor=c["asker"], thread_id=c["thread"].pk),
+    "thread_set_pinned": lambda c: forums.thread_set_pinned(
+        actor=c["staff"], thread_id=c["thread"].pk, pinned=True
+    ),
+    "thread_set_locked": lambda c: forums.thread_set_locked(
+        actor=c["staff"], thread_id=c["thread"].pk, locked=True
+    ),
+    "thread_move": lambda c: forums.thread_move(
+        actor=c["staff"], thread_id=c["thread"].pk, board_id=c["other"].pk
+    ),
+    "post_hide": lambda c: forums.post_hide(actor=c["staff"], post_id=c["opening"].pk),
+    "posting_restrict": lambda c: forums.posting_restrict(
+        actor=c["staff"], user_id=c["answerer"].pk, reason="spam"
+    ),
+}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("name", sorted(WRITE_SERVICES))
+def test_every_write_service_opens_its_own_transaction(name):
+    """Called as a page calls them (autocommit): a service without ``transaction.atomic``
+    fails on its first ``select_for_update``."""
+    ensure_boards()
+    board, other = Board.objects.get(slug="getting-started"), Board.objects.get(slug="payments")
+    asker, answerer, staff = old_member(), old_member(), factories.make_staff()
+    thread = forums.thread_create(actor=asker, board_id=board.pk, title="Is escrow safe?", body=BODY)
+    opening = Post.objects.get(thread=thread, is_opening=True)
+    context = {"asker": asker, "answerer": answerer, "staff": staff, "thread": thread}
+    WRITE_SERVICES[name]({**context, "opening": opening, "other": other})
+
+
+def test_seeding_leaves_no_half_written_thread_when_a_post_is_refused(settings, boards, staff):
+    from community.forum_seeding import THREADS
+
+    settings.COMMUNITY_POST_RATE = 2  # too few posts each: some demo threads cannot be completed
+    freelancers = [old_member() for _ in range(4)]
+    made = seed_demo_forums(freelancers=freelancers, clients=[factories.make_client()], staff=staff)
+    replies = {title: len(thread_replies) for _, title, _, thread_replies, _ in THREADS}
+    seeded = {t.title: t.reply_count for t in Thread.objects.all()}
+    assert made == len(seeded) < len(THREADS)
+    assert seeded == {title: replies[title] for title in seeded}
+
+
+@pytest.mark.parametrize("body", ["[me](mailto:me@spam.example)", "visit www.spam.example"])
+def test_new_accounts_posts_with_any_kind_of_link_are_held(thread, body):
+    newcomer = factories.make_freelancer()
+    assert forums.reply_create(actor=newcomer, thread_id=thread.pk, body=body).held_at is not None
+
+
+def test_start_thread_link_only_for_who_may_start_there(client, asker, staff, boards):
+    announcements = reverse("community:board", args=["announcements"])
+    design = reverse("community:board", args=["design"])
+    assert 'data-testid="new-thread"' not in client.get(design).content.decode()
+    client.force_login(asker)
+    assert 'data-testid="new-thread"' in client.get(design).content.decode()
+    assert 'data-testid="new-thread"' not in client.get(announcements).content.decode()
+    client.force_login(staff)
+    assert 'data-testid="new-thread"' in client.get(announcements).content.decode()
+
+
+def test_restricted_member_cannot_edit_and_locked_thread_posts_do_not_change(asker, answerer, thread, staff):
+    reply = forums.reply_create(actor=answerer, thread_id=thread.pk, body="my reply")
+    forums.posting_restrict(actor=staff, user_id=answerer.pk, reason="Spam links")
+    with pytest.raises(PermissionDeniedError) as restricted:
+        forums.post_edit(actor=answerer, post_id=reply.pk, body="sneaky edit")
+    assert restricted.value.code == "posting_restricted"
+    forums.thread_set_locked(actor=staff, thread_id=thread.pk, locked=True)
+    opening = Post.objects.get(thread=thread, is_opening=True)
+    with pytest.raises(PermissionDeniedError) as locked:
+        forums.post_edit(actor=asker, post_id=opening.pk, body="changed after lock")
+    assert locked.value.code == "thread_locked"
+    assert Post.objects.get(pk=opening.pk).body == BODY and Post.objects.get(pk=reply.pk).body == "my reply"

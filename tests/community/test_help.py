@@ -17,7 +17,7 @@ from django.urls import reverse
 from community import help as help_center
 from community.help_content import load_articles
 from community.models import Article, ArticleFeedback, HelpCategory
-from marketplace.errors import ConflictError, NotFoundError
+from marketplace.errors import ConflictError, NotFoundError, PermissionDeniedError
 from tests import factories
 from tests.conftest import requires_postgres
 
@@ -364,3 +364,63 @@ def test_api_categories_articles_and_search(api_client):
     assert api_client.get("/api/v1/help/articles/echidna-draft/").status_code == 404
     bad = api_client.get("/api/v1/help/articles/", {"search": "x" * 300})
     assert bad.status_code == 400 and bad.json()["code"] == "search_too_long"
+
+
+def test_api_search_in_a_category_is_not_cut_by_better_hits_elsewhere(api_client):
+    # given more better-ranked matches in another category than one page of hits holds
+    other = HelpCategory.objects.create(slug="other-cat", name="Other category")
+    for n in range(help_center.SEARCH_LIMIT + 1):
+        help_center.article_save(
+            actor=None,
+            article=Article(
+                category=other, title=f"Bilby facts {n}", slug=f"bilby-{n}", summary="Bilby.", body="bilby"
+            ),
+        )
+    wanted = make_article(title="Desert animals", body="The bilby digs burrows.")
+    # when searching in the category of the weaker match
+    found = api_client.get("/api/v1/help/articles/", {"search": "bilby", "category": "test-cat"}).json()
+    # then the category is searched, not one page of the whole help center
+    assert [a["slug"] for a in found] == [wanted.slug]
+    assert [h.article.pk for h in help_center.article_search(query="bilby", category_slug="test-cat")] == [
+        wanted.pk
+    ]
+    assert api_client.get("/api/v1/help/articles/", {"category": "no\x00pe"}).json() == []
+
+
+def test_anonymous_feedback_is_rate_limited_per_ip(settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.RATE_LIMIT_ENABLED = True
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "help_feedback": "2/h/ip"}
+    article = make_article(title="Feedback spam", body="x")
+    url = reverse("community:help_feedback", kwargs={"slug": article.slug})
+    # a script dropping its cookie: each request is a fresh session
+    answers = [Client().post(url, {"helpful": "yes"}).status_code for _ in range(4)]
+    assert answers == [302, 302, 429, 429]
+    article.refresh_from_db()
+    assert article.helpful_yes == 2
+    assert ArticleFeedback.objects.filter(article=article).count() == 2
+    # members answer once each by the unique constraint, not counted against the IP
+    member_client = Client()
+    member_client.force_login(factories.make_freelancer())
+    assert member_client.post(url, {"helpful": "no"}).status_code == 302
+    article.refresh_from_db()
+    assert (article.helpful_yes, article.helpful_no) == (2, 1)
+    cache.clear()
+
+
+def test_article_set_published_is_staff_only_and_locks_one_row():
+    article = make_article(title="Toggle me", body="x")
+    with pytest.raises(PermissionDeniedError):
+        help_center.article_set_published(
+            actor=factories.make_freelancer(), article_id=article.pk, published=False
+        )
+    staff = factories.make_staff()
+    with pytest.raises(NotFoundError):
+        help_center.article_set_published(actor=staff, article_id=10**9, published=False)
+    hidden = help_center.article_set_published(actor=staff, article_id=article.pk, published=False)
+    assert hidden.pk == article.pk and not Article.objects.get(pk=article.pk).is_published
+    assert hidden.updated_at > article.updated_at
+    with pytest.raises(NotFoundError):
+        help_center.article_get_published(slug=article.slug)

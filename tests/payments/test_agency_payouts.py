@@ -398,6 +398,24 @@ def test_same_key_twice_is_one_entry(available):
     audit_clean()
 
 
+def test_distribution_notifies_the_member_once(available, django_capture_on_commit_callbacks):
+    from messaging.models import Notification, NotificationKind
+
+    kwargs = {
+        "actor": available.owner,
+        "agency_id": available.agency.pk,
+        "member_id": available.worker.pk,
+        "amount_cents": 2_500,
+        "idempotency_key": "notify-once",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        agency_distribute(**kwargs)
+    with django_capture_on_commit_callbacks(execute=True):
+        agency_distribute(**kwargs)  # a replay moves nothing and announces nothing
+    notes = Notification.objects.filter(recipient=available.worker, kind=NotificationKind.PAYMENT)
+    assert [n.text for n in notes] == ["Acme Studio paid you $25.00: it is in your available balance."]
+
+
 @pytest.mark.parametrize(
     ("member", "amount", "key", "code"),
     [
@@ -405,8 +423,10 @@ def test_same_key_twice_is_one_entry(available):
         ("worker", 0, "k", "invalid_amount"),
         ("worker", -5, "k", "invalid_amount"),
         ("worker", "abc", "k", "invalid_amount"),
-        ("worker", 100, "", "invalid_idempotency_key"),
-        ("worker", 100, "k" * 101, "invalid_idempotency_key"),
+        # keys are cleaned like every other payments key (services.clean_reference)
+        ("worker", 100, "", "invalid_reference"),
+        ("worker", 100, "k" * 101, "invalid_reference"),
+        ("worker", 100, "two words", "invalid_reference"),
         ("nonsense", 100, "k", "not_agency_member"),
     ],
 )

@@ -203,6 +203,29 @@ LONG_TAIL_FILTERS = [
 ]
 
 
+def wait_for_search_index(port: int, timeout: float = 180) -> str:
+    """Wait until every gunicorn worker says its job search index is built (each builds its
+    own as it starts; until then PostgreSQL answers). Asks /healthz/ on fresh connections
+    until 20 answers in a row say ``ready`` (the workers take turns accepting)."""
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    in_a_row = 0
+    state = "unknown"
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz/", timeout=10) as response:
+            state = json.loads(response.read()).get("search_index", "off")
+        if state == "off":
+            return "off"
+        in_a_row = in_a_row + 1 if state == "ready" else 0
+        if in_a_row >= 20:
+            log(f"    search index ready in every worker after {time.monotonic() - started:.1f} s")
+            return "ready"
+        time.sleep(0.05 if state == "ready" else 0.5)
+    raise SystemExit(f"the search index was not ready after {timeout:.0f} s (last: {state})")
+
+
 def long_tail_script(name: str, paths: list[str], suffixes: list[str] | None = None) -> Path:
     """A wrk script asking for a random one of ``paths`` (+ one of ``suffixes``) on every
     request, each wrk thread with its own random sequence, and reporting as latency.lua."""
@@ -638,8 +661,10 @@ def main() -> None:
         env=env(),
     )
     rows = []
+    search_index_state = "unknown"
     try:
         wait_for_port(PORT)
+        search_index_state = wait_for_search_index(PORT)
         for label, path, who in targets:
             log(f"--- wrk {DURATION} x {CONNECTIONS} connections: {label}")
             cookie = sessions[who]
@@ -742,6 +767,7 @@ def main() -> None:
         "setup": {
             "server": f"gunicorn, {SERVER} (HTTP as deployed)",
             "cache": "redis" if env().get("REDIS_URL") else "in-memory, per worker (no REDIS_URL)",
+            "search_index": search_index_state,
             "load": f"wrk -t2 -c{CONNECTIONS} -d{DURATION}",
             "database": "postgresql" if env()["DATABASE_URL"].startswith("postgres") else "sqlite",
             **SIZES,

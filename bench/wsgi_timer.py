@@ -78,6 +78,13 @@ def main() -> None:
     from django.core.wsgi import get_wsgi_application
 
     app = get_wsgi_application()
+    from jobs import cache as jobs_cache
+    from jobs import search_index
+
+    if search_index.enabled():  # as a gunicorn worker has it once warmed up
+        started = time.perf_counter()
+        search_index.build_now(jobs_cache.generation())
+        print(f"search index built in {time.perf_counter() - started:.1f} s")
     statuses: dict[str, int] = {}
     sizes: list[int] = []
 

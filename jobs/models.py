@@ -121,6 +121,8 @@ class Job(models.Model):
             ),
             models.Index(fields=["client", "status", "-created_at"], name="job_client_status_idx"),
             models.Index(fields=["category", "status"], name="job_category_status_idx"),
+            # the search index re-reads the jobs changed lately (jobs.search_index.refresh)
+            models.Index(fields=["updated_at"], name="job_updated_idx"),
         ]
         constraints: ClassVar = [
             models.CheckConstraint(

@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import functools
 import json
 import time
@@ -94,6 +95,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Substr
 from django.http import Http404, QueryDict
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import Category, ExperienceLevel, Skill, Subcategory, User
@@ -332,9 +334,14 @@ def job_searchable() -> QuerySet[Job]:
 @dataclass
 class _Plan:
     filterset: JobFilter
-    filtered: QuerySet[Job]  # searchable jobs after the structured filters, before the keyword
     query: str
     sort: str  # the effective order: relevance needs a keyword
+
+    @property
+    def filtered(self) -> QuerySet[Job]:
+        """Searchable jobs after the structured filters, before the keyword (built on first
+        use: the in-process index does not need it)."""
+        return self.filterset.qs
 
 
 @dataclass
@@ -345,6 +352,7 @@ class _Matched:
     windowed: bool  # the queryset is a bounded candidate set (count it with a window)
     # relevance: the candidates alone, newest first, as (id, published_at, score) rows
     scored_candidates: QuerySet[Any, Any] | None = None
+    indexed: bool = False  # found by the in-process index (jobs.search_index)
 
 
 def _as_querydict(params: Mapping[str, Any]) -> QueryDict:
@@ -389,7 +397,7 @@ def _plan(params: Mapping[str, Any], viewer: Viewer) -> _Plan:
     sort = data.get("sort") or (SortOrder.RELEVANCE if query else SortOrder.NEWEST)
     if not query:
         sort = SortOrder.NEWEST
-    return _Plan(filterset=filterset, filtered=filterset.qs, query=query, sort=sort)
+    return _Plan(filterset=filterset, query=query, sort=sort)
 
 
 def _newest(qs: QuerySet[Job], step: str) -> _Matched:
@@ -538,6 +546,7 @@ class JobSearchPage:
     sort: str  # the effective SortOrder
     query: str
     filterset: JobFilter  # bound and valid: renders the filter form
+    indexed: bool = False  # answered by the in-process index (jobs.search_index)
 
     @property
     def has_next(self) -> bool:
@@ -555,23 +564,27 @@ def _invalid_cursor() -> ApplicationError:
     )
 
 
-def _encode_cursor(step: str, sort: str, values: list[Any], count: int, capped: bool) -> str:
+def _encode_cursor(
+    step: str, sort: str, values: list[Any], count: int, capped: bool, indexed: bool = False
+) -> str:
     raw = [v.isoformat() if isinstance(v, datetime) else v for v in values]
-    payload = {"s": step, "o": sort, "k": raw, "n": count, "c": capped}
+    payload: dict[str, Any] = {"s": step, "o": sort, "k": raw, "n": count, "c": capped}
+    if indexed:
+        payload["i"] = 1
     return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> tuple[str, str, list[Any], int, bool]:
+def _decode_cursor(cursor: str) -> tuple[str, str, list[Any], int, bool, bool]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         payload = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
         step, sort, raw = payload["s"], payload["o"], payload["k"]
-        count, capped = int(payload["n"]), bool(payload["c"])
-    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
+        count, capped, indexed = int(payload["n"]), bool(payload["c"]), payload.get("i") == 1
+    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError, AttributeError):
         raise _invalid_cursor()
     if step not in MatchStep.ALL or not isinstance(raw, list):
         raise _invalid_cursor()
-    return step, sort, raw, count, capped
+    return step, sort, raw, count, capped, indexed
 
 
 def _cursor_values(raw: list[Any], keys: tuple[str, ...]) -> list[Any]:
@@ -641,7 +654,16 @@ def _search_page(
     page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
     plan = _plan(params, viewer)
     if cursor:
-        step, sort, raw, count, capped = _decode_cursor(cursor)
+        step, sort, raw, count, capped, indexed = _decode_cursor(cursor)
+        if indexed:  # a later page of the index's order: the index pages it (or start again)
+            if sort != plan.sort:
+                raise _invalid_cursor()
+            found = _index_page(plan, viewer, page_size, fetch, (raw, count))
+            if found is not None:
+                return found
+            if sort != SortOrder.NEWEST:  # the index's relevance order cannot go on elsewhere
+                raise _invalid_cursor()
+            # newest first has the same keys everywhere: PostgreSQL goes on from here
         matched = _strategy(plan, step)
         if matched is None or sort != plan.sort:
             raise _invalid_cursor()
@@ -649,6 +671,9 @@ def _search_page(
         jobs = fetch(matched, viewer, page_size + 1, values)
         return _page(plan, matched, jobs, page_size, count, capped)
 
+    found = _index_page(plan, viewer, page_size, fetch, None)
+    if found is not None:
+        return found
     last: JobSearchPage | None = None
     for matched in _tried(plan):
         jobs = fetch(matched, viewer, page_size + 1, None)
@@ -670,6 +695,105 @@ def _search_page(
             break
     assert last is not None
     return last
+
+
+def _index_page(
+    plan: _Plan,
+    viewer: Viewer,
+    page_size: int,
+    fetch: Callable[[_Matched, Viewer, int, list[Any] | None], list[Any]],
+    later: tuple[list[Any], int] | None,
+) -> JobSearchPage | None:
+    """A page found by the in-process index (``jobs.search_index``), or None when the index
+    cannot answer: not on PostgreSQL or turned off, not built yet, a keyword that is more
+    than plain words, or a keyword it does not find (PostgreSQL then tries the typo steps).
+    ``later``: a later page's cursor keys and count. Cards come from the index as it read
+    them, with the fresher proposal counts and the viewer's saved flags (one query for a
+    signed-in viewer); model instances (``job_search_page``) are read by id among the
+    listed jobs, in one query."""
+    from . import cache as jobs_cache
+    from . import search_index
+    from .filters import POSTED_WITHIN
+
+    if not search_index.enabled():
+        return None
+    terms: list[str] | None = None
+    if plan.query:
+        lexemes = search_index.lexemes(plan.query)
+        if not lexemes:  # more than plain words, or nothing searchable
+            return None
+        terms = list(lexemes)
+    index = search_index.current(jobs_cache.generation())
+    if index is None:
+        return None
+    newest = plan.sort == SortOrder.NEWEST
+    keys: tuple[str, ...] = ("published_at", "id") if newest else ("score", "published_at", "id")
+    after = None
+    if later is not None:
+        values = _cursor_values(later[0], keys)
+        published, job_id = values[-2], values[-1]
+        after = (0 if newest else values[0], search_index.micros(published), job_id)
+    filters = search_index.filters_from(plan.filterset.form.cleaned_data, timezone.now(), POSTED_WITHIN)
+    hit = index.search(terms, filters, newest=newest, after=after, limit=page_size + 1)
+    if later is None and not hit.ids and terms is not None:
+        return None
+    step = MatchStep.EXACT if terms is not None else MatchStep.NONE
+    shown = hit.ids[:page_size]
+    saved = saved_job_ids(user=viewer, job_ids=shown)
+    jobs: list[Any]
+    if fetch is _fetch_cards:  # the index keeps the cards: only the fresher figures change
+        jobs = [
+            dataclasses.replace(
+                card,
+                proposals_count=proposals,
+                is_saved=(card.id in saved) if _is_user(viewer) else None,
+                score=None if newest else score,
+            )
+            for card, proposals, score in zip(hit.cards, hit.proposals, hit.scores, strict=False)
+        ][:page_size]
+    else:  # model instances, read among the listed jobs
+        listed = _Matched(step, job_searchable().filter(pk__in=shown), keys, windowed=False)
+        rows = {row.pk: row for row in fetch(listed, viewer, len(shown), None)}
+        jobs = []
+        for job_id, score in zip(shown, hit.scores, strict=False):
+            row = rows.get(job_id)
+            if row is not None:
+                if not newest:
+                    row.score = score
+                jobs.append(row)
+    count = hit.total if later is None else later[1]
+    next_cursor = None
+    if len(hit.ids) > page_size:  # the keys of the page's last job, as the index ordered it
+        last = page_size - 1
+        tail = (
+            [hit.published[last], hit.ids[last]]
+            if newest
+            else [hit.scores[last], hit.published[last], hit.ids[last]]
+        )
+        next_cursor = _encode_cursor(step, plan.sort, tail, count, False, indexed=True)
+    return JobSearchPage(
+        jobs=jobs,
+        next_cursor=next_cursor,
+        count=count,
+        count_capped=False,
+        step=step,
+        sort=plan.sort,
+        query=plan.query,
+        filterset=plan.filterset,
+        indexed=True,
+    )
+
+
+def listed_cards(*, job_ids: list[int]) -> list[JobCard]:
+    """The cards of those of ``job_ids`` that are listed (open and public), for the search
+    index (``jobs.search_index``) to keep: read in one statement per 10,000, without the
+    viewer's saved flag."""
+    cards: list[JobCard] = []
+    for start in range(0, len(job_ids), 10_000):
+        chunk = job_ids[start : start + 10_000]
+        listed = _Matched(MatchStep.EXACT, job_searchable().filter(pk__in=chunk), ("id",), windowed=False)
+        cards += _fetch_cards(listed, None, len(chunk), None)
+    return cards
 
 
 def _fetch_jobs(matched: _Matched, viewer: Viewer, limit: int, after: list[Any] | None) -> list[Job]:
@@ -874,7 +998,12 @@ def _page(
         jobs = jobs[:page_size]
         tail = jobs[-1]
         next_cursor = _encode_cursor(
-            matched.step, plan.sort, [getattr(tail, key) for key in matched.keys], count, capped
+            matched.step,
+            plan.sort,
+            [getattr(tail, key) for key in matched.keys],
+            count,
+            capped,
+            matched.indexed,
         )
     return JobSearchPage(
         jobs=jobs,

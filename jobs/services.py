@@ -295,8 +295,10 @@ def refresh_search_vector(*, job_ids: list[int] | None = None) -> None:
         + SearchVector("skills_text", weight="B", config="english")
         + SearchVector("description", weight="C", config="english")
     )
-    qs = Job.objects.all() if job_ids is None else Job.objects.filter(pk__in=job_ids)
-    qs.update(search_vector=vector)
+    if job_ids is None:
+        Job.objects.update(search_vector=vector)
+    else:  # updated_at too: the search index re-reads the jobs changed lately (jobs.search_index)
+        Job.objects.filter(pk__in=job_ids).update(search_vector=vector, updated_at=timezone.now())
     if job_ids is None:  # a bulk load; single jobs are covered by their service's own call
         jobs_cache.jobs_changed()
 

@@ -16,11 +16,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness and database check for load balancers and docker-compose."""
+    """Liveness and database check for load balancers and docker-compose, with the state of
+    this process's job search index (``building`` while PostgreSQL answers every search)."""
+    from jobs import search_index
+
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()
-    return JsonResponse({"status": "ok"})
+    return JsonResponse({"status": "ok", "search_index": search_index.status()})
 
 
 def bare(request: HttpRequest) -> JsonResponse:

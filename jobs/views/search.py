@@ -22,6 +22,8 @@ import functools
 import hashlib
 import re
 import time
+from datetime import datetime, timedelta
+from html import escape as _html_escape
 from typing import Any
 
 from django.conf import settings
@@ -35,6 +37,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -113,6 +116,23 @@ def _q_placeholder(secret: str) -> str:
 ID_MARK = "JOBPUBLICID"
 
 
+@functools.lru_cache(maxsize=8192)
+def _posted_minutes_ago(minutes: int, language: str | None) -> str:
+    """``naturaltime`` of a moment ``minutes`` whole minutes ago (in ``language``, which
+    the key carries: the function reads the active one)."""
+    return naturaltime(timezone.now() - timedelta(minutes=minutes, seconds=30))
+
+
+def posted_text(published_at: datetime) -> str:
+    """``naturaltime(published_at)`` ("3 hours, 5 minutes ago"), remembered per whole
+    minute of age: under four weeks its text depends on nothing else (no calendar months),
+    and humanize's translation lookups were a fifth of a search page's time."""
+    seconds = (timezone.now() - published_at).total_seconds()
+    if 60 <= seconds < 28 * 86400:
+        return _posted_minutes_ago(int(seconds // 60), get_language())
+    return naturaltime(published_at)
+
+
 def card_values(cards: list[selectors.JobCard]) -> list[dict[str, Any]]:
     """What ``jobs/search/_cards.html`` shows of each card, prepared in Python (the
     template only places and escapes it): as ``jobs/partials/job_card.html`` shows a job."""
@@ -129,7 +149,7 @@ def card_values(cards: list[selectors.JobCard]) -> list[dict[str, Any]]:
             {
                 "public_id": card.public_id,
                 "url": detail.replace(ID_MARK, card.public_id),
-                "posted": naturaltime(card.published_at),
+                "posted": posted_text(card.published_at),
                 "category": card.category_name,
                 "title": card.title,
                 "budget": budget,
@@ -142,6 +162,48 @@ def card_values(cards: list[selectors.JobCard]) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def escape(value: Any) -> str:
+    """As the template engine escapes a value (``django.utils.html.escape``, without its
+    lazy-string wrapper)."""
+    return _html_escape(str(value), quote=True)
+
+
+def render_cards(values: list[dict[str, Any]]) -> str:
+    """``jobs/search/_cards.html`` rendered in Python: the same markup, byte for byte (a
+    test renders both), at a tenth of the template engine's cost, the largest part of an
+    uncached search page. Every value is escaped as the template escapes it."""
+    out = []
+    for job in values:
+        e = {
+            key: escape(value) for key, value in job.items() if key not in ("skills", "proposals", "country")
+        }
+        skills = "".join(f'<span class="skill-chip">{escape(skill)}</span>' for skill in job["skills"])
+        country = f" · Client in {escape(job['country'])}" if job["country"] else ""
+        out.append(
+            f'<article class="card mb-3 shadow-sm job-card" data-job="{e["public_id"]}">\n'
+            '  <div class="card-body">\n'
+            '    <div class="d-flex justify-content-between align-items-start gap-2">\n'
+            "      <div>\n"
+            f'        <p class="small text-secondary mb-1">Posted {e["posted"]} · {e["category"]}</p>\n'
+            f'        <h3 class="h5 mb-1"><a class="text-decoration-none" href="{e["url"]}">{e["title"]}</a></h3>\n'
+            "      </div>\n"
+            f"      <!--jobs:save:{e['public_id']}-->\n"
+            "    </div>\n"
+            '    <p class="small mb-2">\n'
+            f"      <strong>{e['budget']}</strong>\n"
+            f"      · {e['experience']} · {e['duration']}\n"
+            "    </p>\n"
+            f'    <p class="mb-2 text-body-secondary">{e["excerpt"]}</p>\n'
+            f'    <div class="mb-2">{skills}</div>\n'
+            '    <p class="small text-secondary mb-0">\n'
+            f"      Proposals: {escape(job['proposals'])}{country}\n"
+            "    </p>\n"
+            "  </div>\n"
+            "</article>\n"
+        )
+    return mark_safe("".join(out) + "\n")  # noqa: S308 - every value escaped above
 
 
 @functools.lru_cache(maxsize=8)
@@ -197,7 +259,7 @@ def _render_results(request: HttpRequest, template: str) -> tuple[_Results, set[
     query_string = search_query_string(request.GET)
     context: dict[str, Any] = {
         "page": page,
-        "cards": card_values(page.jobs) if page is not None else [],
+        "cards_html": render_cards(card_values(page.jobs)) if page is not None else "",
         "filterset": filterset,
         "form": filterset.form,
         "query_string": query_string,

@@ -432,6 +432,9 @@ CONNECTS_PACKS = (10, 20, 40, 80)
 COMMUNITY_POST_RATE = env.int("COMMUNITY_POST_RATE", default=5)
 COMMUNITY_NEW_ACCOUNT_DAYS = env.int("COMMUNITY_NEW_ACCOUNT_DAYS", default=7)
 COMMUNITY_NEW_ACCOUNT_HELD_POSTS = 3  # how many of a new account's first posts are checked
+# Job search: each web process keeps an in-memory index of the listed jobs (jobs/search_index.py)
+# and answers plain keyword/filter searches from it; off, or on SQLite, PostgreSQL answers all.
+JOBS_SEARCH_INDEX = env.bool("JOBS_SEARCH_INDEX", default=True)
 SITE_NAME = "Marketplace"
 # Absolute links in emails (alerts, notifications).
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
@@ -486,6 +489,8 @@ RATE_LIMITS = {
     "proposal": env("RATE_LIMIT_PROPOSAL", default="10/m/user,60/h/user"),
     "message": env("RATE_LIMIT_MESSAGE", default="30/m/user,600/h/user"),
     "money": env("RATE_LIMIT_MONEY", default="10/m/user,60/h/user"),
+    # anonymous "Was this article helpful?" answers (signed-in users answer once per article)
+    "help_feedback": env("RATE_LIMIT_HELP_FEEDBACK", default="20/h/ip"),
 }
 
 LOGGING = {

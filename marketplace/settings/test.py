@@ -13,6 +13,9 @@ ACCOUNT_RATE_LIMITS = {"signup": "1000/m/ip", "login_failed": "1000/m/ip"}
 # Every test client comes from 127.0.0.1 and the cache outlives a test: the rate-limit tests
 # (tests/marketplace/test_ratelimits.py) switch it on with their own small limits.
 RATE_LIMIT_ENABLED = False
+# Factories write jobs without the search generation bump; tests/jobs/test_search_index.py
+# switches the index on around the services it exercises.
+JOBS_SEARCH_INDEX = False
 WHITENOISE_USE_FINDERS = True
 SERVE_MEDIA = True
 PRIVATE_MEDIA_ROOT = env.path("TEST_PRIVATE_MEDIA_ROOT", default="/tmp/marketplace-test-private-media")  # noqa: S108

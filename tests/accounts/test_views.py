@@ -933,7 +933,7 @@ def test_home_page_shows_categories_and_recent_freelancers(client):
 def test_healthz(client):
     response = client.get("/healthz/")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "search_index": "off"}
 
 
 def test_unknown_url_is_404_with_the_site_layout(client):

@@ -6,18 +6,22 @@ JSON as the reference card (jobs/partials/job_card.html) and serializer."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.http import QueryDict
 from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
-from accounts.models import Skill
+from accounts.models import ClientProfile, Skill
 from jobs import matching, selectors, services
 from jobs.api.serializers import JobListSerializer, job_card_item
 from jobs.models import Job
 from jobs.views.matches import _feed_cards
-from jobs.views.search import card_values
+from jobs.views.search import card_values, posted_text, render_cards
 from tests import factories
 from tests.conftest import requires_postgres
 from tests.jobs.conftest import make_job
@@ -103,6 +107,44 @@ def test_search_cards_render_as_the_job_card_does(varied_jobs):
     assert len(models) == 3
     assert squeeze(lean) == squeeze(reference)
     assert "&lt;fast&gt;" in lean and "<fast>" not in lean  # escaped
+
+
+def test_cards_rendered_in_python_are_the_templates_markup_byte_for_byte(varied_jobs):
+    Job.objects.filter(pk=varied_jobs[2].pk).update(title="Quotes \" and ' and <script>&amp;")
+    ClientProfile.objects.filter(user=varied_jobs[1].client).update(country="PL")
+    Job.objects.filter(pk=varied_jobs[1].pk).update(client_country="PL", proposals_count=12)
+    values = card_values(selectors.job_search_card_page(params={}, viewer=None).jobs)
+
+    fast = render_cards(values)
+
+    assert len(values) == 3
+    assert fast == render_to_string("jobs/search/_cards.html", {"cards": values})
+    assert "&lt;script&gt;&amp;amp;" in fast and "&quot;" in fast and "&#x27;" in fast
+    assert "Client in PL" in fast and "Proposals: 12" in fast
+
+
+@pytest.mark.parametrize(
+    "age",
+    [
+        timedelta(seconds=5),
+        timedelta(seconds=59),
+        timedelta(minutes=1, seconds=1),
+        timedelta(minutes=59, seconds=59),
+        timedelta(hours=1),
+        timedelta(hours=23, minutes=59, seconds=30),
+        timedelta(days=1, hours=2, minutes=3),
+        timedelta(days=13, hours=23),
+        timedelta(days=27, hours=23, minutes=59),
+        timedelta(days=45, hours=1),
+    ],
+)
+def test_posted_text_matches_humanizes_naturaltime(age):
+    now = timezone.now()
+    with time_machine.travel(now, tick=False):
+        assert posted_text(now - age) == naturaltime(now - age)
+        assert posted_text(now - age) == naturaltime(now - age)  # and again, remembered
+    with translation.override("de"), time_machine.travel(now, tick=False):
+        assert posted_text(now - age) == naturaltime(now - age)
 
 
 def test_feed_cards_render_as_the_job_card_does_with_reasons(client_user):

@@ -122,7 +122,7 @@ def test_health_websocket_explains_bad_input():
 def test_healthz_checks_the_database(client):
     response = client.get("/healthz/")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "search_index": "off"}
 
 
 def test_production_settings_pass_the_deploy_check():

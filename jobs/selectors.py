@@ -10,6 +10,14 @@ The search lists open public jobs (invite-only jobs are never listed; invited fr
 reach them through their invitations). Structured filters come from ``jobs.filters.JobFilter``
 (shared by the HTML page and the API); the keyword and the order are applied here.
 
+First, on PostgreSQL, the process's in-memory index (``jobs.search_index``) is asked: it
+answers every search whose keyword is plain words (or absent) with the structured filters,
+ranks every match (its own score, see that module) and keeps each job's card, so such a
+page costs no SQL for a visitor. Its cursors say so (``"i": 1``) and are paged by it; a
+newest-first index cursor goes on through PostgreSQL when the index is gone (the keys are
+the same), a relevance one starts the search again. What it does not serve (phrases,
+``or``, ``-word``, a keyword it finds nowhere, no index built yet) goes the way below.
+
 On PostgreSQL the keyword is matched in up to three steps, each tried only when the one
 before it matches nothing, so that the common case costs one query:
 

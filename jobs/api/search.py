@@ -128,6 +128,7 @@ def _body(request: HttpRequest, cached: dict[str, Any]) -> bytes:
 
 
 JSON_ACCEPTS = frozenset({"", "*/*", "application/json"})
+_SLOT_KEY = "jobs.search_api_slot"
 
 
 class JobSearchApi(APIView):
@@ -148,7 +149,9 @@ class JobSearchApi(APIView):
             and request.headers.get("Accept", "") in JSON_ACCEPTS
             and not self.throttle_classes  # (none today; throttles would count every call)
         ):
-            cached = _slot(request.GET, plain[0]).entry
+            slot = _slot(request.GET, plain[0])
+            request.META[_SLOT_KEY] = (plain[0], slot)  # a miss: ``get`` fills this slot
+            cached = slot.entry
             if isinstance(cached, dict):
                 response = HttpResponse(_body(request, cached), content_type="application/json")
                 response["Allow"] = ", ".join(self.allowed_methods)
@@ -162,7 +165,13 @@ class JobSearchApi(APIView):
     def get(self, request: Request) -> Response | HttpResponse:
         page_size, cursor = _paging(request.query_params)
         # only the `next` link is built per request
-        slot = _slot(request.query_params, page_size)
+        looked_up = request._request.META.get(_SLOT_KEY)
+        # the slot ``dispatch`` looked up already (one cache read per request), or this one's
+        slot = (
+            looked_up[1]
+            if looked_up and looked_up[0] == page_size
+            else _slot(request.query_params, page_size)
+        )
         cached = slot.entry
         if not isinstance(cached, dict):
             page = selectors.job_search_card_page(

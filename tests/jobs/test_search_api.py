@@ -299,3 +299,28 @@ def test_schema_documents_the_search_parameters(api_client):
         "sort",
         "cursor",
     } <= names
+
+
+def test_an_uncached_anonymous_search_reads_its_cache_entry_once(api_client, client_user, monkeypatch):
+    """``dispatch`` looks the page up for its fast path; on a miss ``get`` fills that same
+    slot instead of reading the cache a second time."""
+    from django.core.cache import cache
+
+    titled(client_user, "Django developer for a booking site")
+    reads: list[list[str]] = []
+    real_get_many = cache.get_many
+
+    def counting(keys, *args, **kwargs):
+        reads.append([key for key in keys if "search-api-body" in key])
+        return real_get_many(keys, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "get_many", counting)
+
+    first = api_client.get(SEARCH_URL, {"q": "django"})
+    body_reads = [keys for keys in reads if keys]
+    again = api_client.get(SEARCH_URL, {"q": "django"})
+
+    assert first.status_code == again.status_code == 200
+    assert first.json()["count"] == 1
+    assert len(body_reads) == 1
+    assert again.json() == first.json()

@@ -80,6 +80,13 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
+def number_too_large() -> ApplicationError:
+    """For a whole number in a URL, a query or a body larger than the database can store:
+    PostgreSQL compares it and finds nothing, SQLite's driver raises ``OverflowError``;
+    either way the request gets a clear 400, never a 500."""
+    return ApplicationError("A number in this request is too large.", code="number_too_large")
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF exception handler answering ``{"message", "code", "extra"}``."""
     from .security import denial_status, log_denial  # security log of permission refusals
@@ -87,6 +94,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     denied = denial_status(exc)
     if denied is not None:
         log_denial(context.get("request"), status=denied, reason=getattr(exc, "message", None) or str(exc))
+    if isinstance(exc, OverflowError):  # an id beyond what the database stores (SQLite raises)
+        exc = number_too_large()
     if isinstance(exc, ApplicationError):
         return Response(
             {"message": exc.message, "code": exc.code, "extra": exc.extra}, status=exc.status_code

@@ -3,7 +3,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from .errors import ApplicationError
+from .errors import ApplicationError, number_too_large
 
 
 class ApplicationErrorMiddleware:
@@ -21,6 +21,8 @@ class ApplicationErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, OverflowError):  # an id too large for the database (SQLite)
+            exception = number_too_large()
         if not isinstance(exception, ApplicationError):
             return None
         if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):

@@ -14,13 +14,18 @@ from tests import factories
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """The local-memory cache outlives a test: start each with an empty one, so one test's
-    cached pages, counters and allauth rate limits (one confirmation mail per address every
-    few minutes) cannot leak into the next."""
+    """The local-memory cache and the local payment gateway outlive a test: start each with
+    empty ones, so one test's cached pages, counters, allauth rate limits (one confirmation
+    mail per address every few minutes) and gateway operations cannot leak into the next."""
     from django.core.cache import caches
+
+    from payments.gateways import local as local_gateway
 
     for cache in caches.all():
         cache.clear()
+    # the local gateway remembers idempotency keys per process; on SQLite a rolled-back
+    # test's ids (and so its keys) come back in the next test with other amounts
+    local_gateway.reset()
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from channels.testing import WebsocketCommunicator
+from django.db import connection
 
 from marketplace.asgi import application
 from marketplace.celery import app as celery_app
@@ -194,3 +195,20 @@ def test_defaults_need_nothing_installed():
         "True",
         "django.core.mail.backends.console.EmailBackend",
     ]
+
+
+@pytest.mark.django_db
+def test_an_id_too_large_for_the_database_is_a_clear_answer_never_a_500(client, api_client, client_user):
+    """PostgreSQL compares a 30-digit id and finds nothing (404); SQLite's driver raises
+    OverflowError, which becomes a 400 with its own code. Either way, no 500."""
+    huge = "9" * 30
+    api_client.force_authenticate(client_user)
+
+    api = api_client.delete(f"/api/v1/teams/{huge}/members/{huge}/")
+    page = client.get(f"/community/threads/{huge}/")
+
+    assert api.status_code in (400, 404)
+    assert api.json()["code"] in ("number_too_large", "not_found")
+    assert page.status_code in (302, 404)
+    if connection.vendor == "sqlite":
+        assert (api.status_code, api.json()["code"]) == (400, "number_too_large")

@@ -47,6 +47,24 @@ def make_job(client=None, *, publish: bool = True, **overrides) -> Job:
     return job
 
 
+# a description with none of the words the search tests look for
+DESCRIPTION = "We need help with a well-defined piece of work, described in detail on a call. " * 2
+
+
+def plain_job(client=None, **overrides) -> Job:
+    """A job whose text mentions none of the keywords the tests search for."""
+    skill = Skill.objects.get(name="Copywriting")
+    values = {
+        "title": "Write product texts for our shop",
+        "description": DESCRIPTION,
+        "category_id": skill.subcategory.category_id,
+        "subcategory_id": skill.subcategory_id,
+        "skill_ids": [skill.pk],
+    }
+    values.update(overrides)
+    return make_job(client, **values)
+
+
 @pytest.fixture
 def open_job(db, client_user) -> Job:
     return make_job(client_user)

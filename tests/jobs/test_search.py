@@ -22,30 +22,14 @@ from jobs.models import Job
 from marketplace.errors import ApplicationError
 from tests import factories
 from tests.conftest import requires_postgres
-from tests.jobs.conftest import make_job
+from tests.jobs.conftest import make_job, plain_job
 
 pytestmark = pytest.mark.django_db
-
-DESCRIPTION = "We need help with a well-defined piece of work, described in detail on a call. " * 2
 
 
 def search_ids(**params) -> list[int]:
     page = selectors.job_search_page(params=params, viewer=None, page_size=50)
     return [job.pk for job in page.jobs]
-
-
-def plain_job(client=None, **overrides) -> Job:
-    """A job whose text mentions none of the keywords the tests search for."""
-    skill = Skill.objects.get(name="Copywriting")
-    values = {
-        "title": "Write product texts for our shop",
-        "description": DESCRIPTION,
-        "category_id": skill.subcategory.category_id,
-        "subcategory_id": skill.subcategory_id,
-        "skill_ids": [skill.pk],
-    }
-    values.update(overrides)
-    return make_job(client, **values)
 
 
 # --- visibility ------------------------------------------------------------------------------------

@@ -20,11 +20,10 @@ from jobs.models import Job
 from marketplace.errors import ApplicationError
 from tests import factories
 from tests.conftest import requires_postgres
-from tests.jobs.conftest import job_input, make_job
+from tests.jobs.conftest import DESCRIPTION, job_input, make_job, plain_job
 
 pytestmark = [pytest.mark.django_db, requires_postgres]
 
-DESCRIPTION = "We need help with a well-defined piece of work, described in detail on a call. " * 2
 WORDS = ["django", "react", "design", "python", "mobile", "data", "shopify", "video"]
 
 
@@ -63,19 +62,6 @@ def walk(settings, params: dict, size: int) -> list[int]:
         if cursor is None:
             return seen
     raise AssertionError("paging did not end")
-
-
-def text_job(client=None, **overrides) -> Job:
-    skill = Skill.objects.get(name="Copywriting")
-    values = {
-        "title": "Write product texts for our shop",
-        "description": DESCRIPTION,
-        "category_id": skill.subcategory.category_id,
-        "subcategory_id": skill.subcategory_id,
-        "skill_ids": [skill.pk],
-    }
-    values.update(overrides)
-    return make_job(client, **values)
 
 
 @pytest.fixture
@@ -192,9 +178,9 @@ def test_index_answers_every_filter_as_postgresql_does(settings, index, populati
 
 
 def test_title_match_outranks_skills_and_description(settings, index):
-    in_description = text_job(description=f"{DESCRIPTION} The shop runs on Shopify.")
-    in_title = text_job(title="Shopify store tune-up")
-    twice_in_description = text_job(description=f"{DESCRIPTION} Shopify, Shopify and more Shopify.")
+    in_description = plain_job(description=f"{DESCRIPTION} The shop runs on Shopify.")
+    in_title = plain_job(title="Shopify store tune-up")
+    twice_in_description = plain_job(description=f"{DESCRIPTION} Shopify, Shopify and more Shopify.")
     index()
 
     found = page(settings, {"q": "shopify"}, indexed=True)
@@ -206,9 +192,9 @@ def test_title_match_outranks_skills_and_description(settings, index):
 
 def test_rare_word_weighs_more_than_a_common_one(settings, index):
     for number in range(6):
-        text_job(title=f"Landing page number {number}")
-    rare = text_job(title="Landing page", description=f"{DESCRIPTION} Webflow.")
-    common_twice = text_job(title="Landing page landing page", description=DESCRIPTION)
+        plain_job(title=f"Landing page number {number}")
+    rare = plain_job(title="Landing page", description=f"{DESCRIPTION} Webflow.")
+    common_twice = plain_job(title="Landing page landing page", description=DESCRIPTION)
     index()
 
     found = page(settings, {"q": "landing webflow"}, indexed=True)
@@ -232,7 +218,7 @@ def test_paging_through_the_index_has_no_duplicates_or_gaps(settings, index, pop
 
 def test_a_later_page_keeps_the_first_pages_count_and_says_when_it_ends(settings, index):
     for number in range(7):
-        text_job(title=f"Django job number {number}")
+        plain_job(title=f"Django job number {number}")
     index()
 
     first = page(settings, {"q": "django"}, indexed=True, size=5)
@@ -355,12 +341,11 @@ def test_without_a_built_index_postgresql_answers(settings, index):
     make_job(title="Kubernetes cluster upgrade")
     settings.JOBS_SEARCH_INDEX = True
     # the first search starts a build in the background; this one is PostgreSQL's
-    monkeypatched_thread = search_index._state
-    monkeypatched_thread["busy"] = True  # no background thread in a test transaction
+    search_index._state["busy"] = True  # as if building: no thread in a test transaction
     try:
         found = selectors.job_search_card_page(params={"q": "kubernetes"}, viewer=None)
     finally:
-        monkeypatched_thread["busy"] = False
+        search_index._state["busy"] = False
     assert not found.indexed
     assert found.count == 1
 
@@ -433,3 +418,15 @@ def test_healthz_tells_whether_the_index_is_ready(settings, index, client):
     assert client.get("/healthz/").json() == {"status": "ok", "search_index": "ready"}
     settings.JOBS_SEARCH_INDEX = False
     assert client.get("/healthz/").json()["search_index"] == "off"
+
+
+def test_an_index_cursor_with_numbers_out_of_range_is_no_500(settings, index):
+    import base64
+
+    make_job(title="Kubernetes cluster upgrade")
+    index()
+    raw = '{"s":"exact","o":"relevance","k":[%d,"2026-01-01T00:00:00+00:00",%d],"n":1,"c":false,"i":1}'
+    for score, job_id in ((10**30, 10**30), (-(10**30), 1)):
+        cursor = base64.urlsafe_b64encode((raw % (score, job_id)).encode()).decode().rstrip("=")
+        found = page(settings, {"q": "kubernetes"}, indexed=True, cursor=cursor)
+        assert found.count == 1 and found.next_cursor is None

@@ -603,7 +603,8 @@ def current(generation: int | None) -> Index | None:
             if index.generation != generation or generation is None:
                 refresh(index, generation)
                 if len(index.segments) > MAX_SEGMENTS:
-                    _state["index"] = index = build(generation)
+                    index = build(generation)
+                    _install(index)
         except Exception:
             log.exception("search index: refresh failed; searching through PostgreSQL")
             _state["index"] = None
@@ -613,8 +614,12 @@ def current(generation: int | None) -> Index | None:
     return index
 
 
+def _install(index: Index) -> None:
+    _state["index"] = index
+
+
 def _rebuild(generation: int | None) -> None:
-    _state["index"] = build(generation)  # changes since ``generation``: the next search's refresh
+    _install(build(generation))  # changes since ``generation``: the next search's refresh
 
 
 def _in_background(work: Any, argument: Any) -> None:
@@ -656,7 +661,7 @@ def status() -> str:
 def build_now(generation: int | None = None) -> Index:
     """Build and install the index in this thread (tests, warm-up)."""
     index = build(generation)
-    _state["index"] = index
+    _install(index)
     return index
 
 

@@ -22,7 +22,7 @@ import functools
 import hashlib
 import re
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from html import escape as _html_escape
 from typing import Any
 
@@ -116,21 +116,54 @@ def _q_placeholder(secret: str) -> str:
 ID_MARK = "JOBPUBLICID"
 
 
-@functools.lru_cache(maxsize=8192)
-def _posted_minutes_ago(minutes: int, language: str | None) -> str:
-    """``naturaltime`` of a moment ``minutes`` whole minutes ago (in ``language``, which
-    the key carries: the function reads the active one)."""
-    return naturaltime(timezone.now() - timedelta(minutes=minutes, seconds=30))
+_posted: dict[tuple[Any, ...], str] = {}
+POSTED_ENTRIES = 20_000  # texts kept per process (then forgotten all at once)
+
+
+def _posted_key(published_at: datetime, now: datetime) -> tuple[Any, ...] | None:
+    """What ``naturaltime(published_at)`` at ``now`` depends on, for a past moment at least
+    a minute old (else None): the whole minutes of age under an hour ("5 minutes ago"),
+    the whole hours under a week ("3 days, 4 hours ago"); from a week on it shows weeks
+    and days at the finest ("1 month, 2 weeks ago"), counted by the calendar from the two
+    dates and which of the two times of day comes first (with and without microseconds:
+    the month steps drop them)."""
+    age = now - published_at
+    seconds = age.days * 86400 + age.seconds
+    if seconds < 60:
+        return None
+    if seconds < 3600:
+        return ("m", seconds // 60)
+    if seconds < 7 * 86400:
+        return ("h", seconds // 3600)
+    day_time, now_time = published_at.time(), now.time()
+    return (
+        "d",
+        published_at.date(),
+        now.date(),
+        now_time < day_time,
+        now_time < day_time.replace(microsecond=0),
+    )
 
 
 def posted_text(published_at: datetime) -> str:
-    """``naturaltime(published_at)`` ("3 hours, 5 minutes ago"), remembered per whole
-    minute of age: under four weeks its text depends on nothing else (no calendar months),
-    and humanize's translation lookups were a fifth of a search page's time."""
-    seconds = (timezone.now() - published_at).total_seconds()
-    if 60 <= seconds < 28 * 86400:
-        return _posted_minutes_ago(int(seconds // 60), get_language())
-    return naturaltime(published_at)
+    """``naturaltime(published_at)`` ("3 hours ago", "2 months, 1 week ago"), remembered per
+    language and per what the text depends on (``_posted_key``): humanize's translation
+    lookups were a fifth of an uncached search page. A test compares the two over
+    thousands of ages and moments."""
+    before = timezone.now()
+    key = _posted_key(published_at, before)
+    if key is None:
+        return naturaltime(published_at)
+    key = (get_language(), *key)
+    found = _posted.get(key)
+    if found is not None:
+        return found
+    text = naturaltime(published_at)
+    if _posted_key(published_at, timezone.now()) == key[1:]:  # no step between the two clocks
+        if len(_posted) >= POSTED_ENTRIES:
+            _posted.clear()
+        _posted[key] = text
+    return text
 
 
 def card_values(cards: list[selectors.JobCard]) -> list[dict[str, Any]]:
@@ -241,27 +274,30 @@ class _Results:
     query: str  # the keyword as searched: the page title, "Name this search"
 
 
-def _render_results(request: HttpRequest, template: str) -> tuple[_Results, set[int] | None]:
+def _render_results(
+    request: HttpRequest, template: str, generation: int | None = None
+) -> tuple[_Results, set[int] | None]:
     """Search and render ``template`` as every viewer sees it; and the ids of the jobs the
     viewer saved (known from the search itself), or None when the search is invalid (not
     to be cached). Rendered without the request, so that no user data and no CSRF token
     can enter it. Raises ``ApplicationError`` for a damaged cursor."""
     page: selectors.JobSearchPage | None = None
-    filterset: JobFilter
+    invalid: JobFilter | None = None
     try:
         page = selectors.job_search_card_page(
-            params=request.GET, viewer=request.user, cursor=request.GET.get("cursor") or None
+            params=request.GET,
+            viewer=request.user,
+            cursor=request.GET.get("cursor") or None,
+            generation=generation,  # as the cache slot was read (the index need not read it)
         )
-        filterset = page.filterset
     except selectors.InvalidSearchError as error:
-        filterset = error.filterset
+        invalid = error.filterset
 
     query_string = search_query_string(request.GET)
     context: dict[str, Any] = {
+        "search_url": reverse("jobs:search"),  # once: the templates link to it up to 8 times
         "page": page,
         "cards_html": render_cards(card_values(page.jobs)) if page is not None else "",
-        "filterset": filterset,
-        "form": filterset.form,
         "query_string": query_string,
         "next_query": (
             f"{query_string}&cursor={page.next_cursor}" if query_string else f"cursor={page.next_cursor}"
@@ -269,13 +305,16 @@ def _render_results(request: HttpRequest, template: str) -> tuple[_Results, set[
         if page is not None and page.next_cursor
         else "",
         "is_later_page": bool(request.GET.get("cursor")),
-        "chips": active_filters(filterset) if page is not None else [],
+        "chips": active_filters(page.cleaned, page.plan.data) if page is not None else [],
     }
+    if invalid is not None:  # the errors, above the results and next to the fields
+        context.update(filterset=invalid, form=invalid.form)
     if template == PAGE_TEMPLATE:  # the filters are part of it
         if page is not None:
-            context["filters_html"] = _filters_fragment(request, filterset)
-        else:  # with the errors next to the fields
-            context.update(_filters_context(request, filterset, filterset.form["q"].value()))
+            context["filters_html"] = _filters_fragment(request, page)
+        else:
+            assert invalid is not None
+            context.update(_filters_context(request, invalid, invalid.form["q"].value()))
     html = render_to_string(template, context)
     if page is None:
         return _Results(html=html, jobs=[], query=""), None
@@ -305,19 +344,22 @@ def _filters_context(request: HttpRequest, filterset: JobFilter, q_value: Any) -
     }
 
 
-def _filters_fragment(request: HttpRequest, filterset: JobFilter) -> str:
+def _filters_fragment(request: HttpRequest, page: selectors.JobSearchPage) -> str:
     """The filter form of a valid search. It shows the parameters back and the taxonomy,
     nothing of the results, so it is cached for the parameters but the keyword (which
-    alone varies over a long tail of searches) with a placeholder for the keyword."""
+    alone varies over a long tail of searches) with a placeholder for the keyword (the
+    form is only built to render it)."""
     marker = _q_placeholder(settings.SECRET_KEY)
     slot = jobs_cache.lookup(
         "search-filters", [item for item in search_cache_parts(request.GET) if item[0] != "q"]
     )
     html = slot.entry
     if not isinstance(html, str):
-        html = render_to_string("jobs/search/_filters.html", _filters_context(request, filterset, marker))
+        html = render_to_string(
+            "jobs/search/_filters.html", _filters_context(request, page.filterset, marker)
+        )
         slot.set(html, html=html)
-    q_value = filterset.form["q"].value()
+    q_value = page.plan.data.get("q")  # as the form shows it back: the last one given, as typed
     return mark_safe(html.replace(marker, conditional_escape("" if q_value is None else q_value)))  # noqa: S308 - escaped
 
 
@@ -389,7 +431,7 @@ def search(request: HttpRequest) -> HttpResponse:
         valid = True
     else:
         try:
-            results, saved = _render_results(request, template)
+            results, saved = _render_results(request, template, slot.generation)
         except ApplicationError as error:  # a damaged or outdated cursor: start again
             messages.error(request, error.message)
             return redirect(_search_url(search_query_string(request.GET)))

@@ -443,7 +443,9 @@ def test_active_filters_offer_removal_links():
         queryset=Job.objects.none(),
     )
 
-    chips = active_filters(filterset)
+    assert filterset.is_valid()
+
+    chips = active_filters(filterset.form.cleaned_data, filterset.data)
 
     assert chips == [
         {"label": "“django”", "query": f"budget_type=hourly&skills={python.pk}&sort=newest"},

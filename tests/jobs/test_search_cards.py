@@ -5,8 +5,10 @@ JSON as the reference card (jobs/partials/job_card.html) and serializer."""
 
 from __future__ import annotations
 
+import dataclasses
+import random
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -18,6 +20,7 @@ from django.utils.safestring import mark_safe
 
 from accounts.models import ClientProfile, Skill
 from jobs import matching, selectors, services
+from jobs.api import search as search_api
 from jobs.api.serializers import JobListSerializer, job_card_item
 from jobs.models import Job
 from jobs.views.matches import _feed_cards
@@ -147,6 +150,33 @@ def test_posted_text_matches_humanizes_naturaltime(age):
         assert posted_text(now - age) == naturaltime(now - age)
 
 
+@pytest.mark.parametrize(
+    "now",
+    [
+        datetime(2026, 11, 29, 6, 45, 12, 345678, tzinfo=UTC),
+        datetime(2028, 2, 29, 23, 59, 59, 999999, tzinfo=UTC),  # a leap day, at its last moment
+        datetime(2027, 3, 31, 0, 0, 0, 0, tzinfo=UTC),  # a month end after a short month
+        datetime(2027, 1, 1, 12, 0, 0, 500000, tzinfo=UTC),
+    ],
+)
+def test_posted_text_is_naturaltime_for_thousands_of_ages(now, monkeypatch):
+    monkeypatch.setattr("jobs.views.search._posted", {})
+    rng = random.Random(now.toordinal())
+    ages = [timedelta(seconds=rng.uniform(0, 900 * 86400)) for _ in range(1500)]
+    # the same time of day as now, give or take a microsecond, and whole-unit edges
+    ages += [timedelta(days=days, microseconds=micro) for days in range(0, 800, 3) for micro in (-1, 0, 1)]
+    ages += [timedelta(seconds=edge + delta) for edge in (60, 3600, 86400, 7 * 86400) for delta in (-1, 0, 1)]
+    calls = 0
+    with time_machine.travel(now, tick=False):
+        for age in ages:
+            for _ in range(2):  # the second time from memory
+                calls += 1
+                assert posted_text(now - age) == naturaltime(now - age), age
+    from jobs.views import search as search_views
+
+    assert len(search_views._posted) < calls / 2  # texts were shared between jobs
+
+
 def test_feed_cards_render_as_the_job_card_does_with_reasons(client_user):
     freelancer = make_matched_freelancer(skills=("Python", "Django"))
     make_job(client_user, description=LONG)
@@ -184,6 +214,26 @@ def test_api_items_are_the_serializers_representation(varied_jobs):
     assert items[0]["published_at"].endswith("Z")
 
 
+def test_api_results_json_is_the_items_json_byte_for_byte(varied_jobs, monkeypatch):
+    monkeypatch.setattr("jobs.api.search._items", {})
+    cards = selectors.job_search_card_page(params={}, viewer=None).jobs
+    cards[0].client_country = "Côte d’Ivoire \u2028"  # non-ASCII and a line separator
+    expected = search_api._json([job_card_item(card) for card in cards])
+
+    assert search_api.results_json(cards) == expected
+    assert search_api.results_json(cards) == expected  # again, from the remembered heads
+    # fresher figures on the same jobs: the same heads, the new counts
+    fresher = [
+        card.with_figures(proposals_count=card.proposals_count + 7, is_saved=None, score=None)
+        for card in cards
+    ]
+    assert search_api.results_json(fresher) == search_api._json([job_card_item(card) for card in fresher])
+    assert len(search_api._items) == len(cards)
+    # an edited title is another head
+    cards[1].title = "Renamed"
+    assert b"Renamed" in search_api.results_json(cards)
+
+
 def test_a_job_card_from_a_model_cuts_the_description_like_the_search():
     job = make_job(description=LONG)
 
@@ -191,6 +241,20 @@ def test_a_job_card_from_a_model_cuts_the_description_like_the_search():
 
     assert card.description_excerpt == selectors.description_excerpt(LONG)
     assert card.category_name == job.category.name and card.is_saved is None
+
+
+def test_a_card_with_fresher_figures_keeps_every_other_field():
+    job = make_job(description=LONG)
+    card = selectors.JobCard.from_job(Job.objects.select_related("category").get(pk=job.pk))
+    card.total = 7
+
+    fresher = card.with_figures(proposals_count=12, is_saved=True, score=345)
+
+    # field by field, so that a field added to JobCard and not to with_figures fails here
+    expected = dataclasses.replace(card, proposals_count=12, is_saved=True, score=345)
+    for field in dataclasses.fields(selectors.JobCard):
+        assert getattr(fresher, field.name) == getattr(expected, field.name), field.name
+    assert (fresher.proposals_count, fresher.is_saved, fresher.score, fresher.total) == (12, True, 345, 7)
 
 
 def test_card_values_show_hourly_ranges_and_fixed_prices(varied_jobs):

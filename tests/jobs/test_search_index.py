@@ -190,6 +190,21 @@ def test_title_match_outranks_skills_and_description(settings, index):
     assert found.step == selectors.MatchStep.EXACT
 
 
+def test_the_index_answers_plain_parameters_without_the_filter_form(settings, index):
+    job = plain_job(title="Shopify store tune-up")
+    index()
+
+    found = page(settings, {"q": "shopify", "budget_type": "fixed", "sort": "newest"}, indexed=True)
+
+    assert [card.pk for card in found.jobs] == [job.pk]
+    assert found.plan._filterset is None  # validated by plain_search_data, searched by the index
+    # a skill needs the database to validate: the form is built, and the index still answers
+    skill = job.skills.first()
+    found = page(settings, {"q": "shopify", "skills": str(skill.pk)}, indexed=True)
+    assert [card.pk for card in found.jobs] == [job.pk]
+    assert found.plan._filterset is not None
+
+
 def test_rare_word_weighs_more_than_a_common_one(settings, index):
     for number in range(6):
         plain_job(title=f"Landing page number {number}")

@@ -173,7 +173,7 @@ def test_settings_switch_to_postgres_and_redis_from_the_environment():
         "channels_redis.core.RedisChannelLayer",
         "redis://cache:6379/1",
         "False",
-        "django.core.cache.backends.redis.RedisCache",
+        "marketplace.cache.RedisCache",
     ]
 
 

@@ -1,0 +1,37 @@
+"""Django's Redis cache backend, with its Redis client objects kept.
+
+``django.core.cache.backends.redis.RedisCacheClient`` builds a new ``redis.Redis`` object
+for every cache operation (over a shared connection pool). Building one registers some
+200 response callbacks in a case-insensitive dict, which cost more than the round trip to
+Redis itself: about 0.6 ms of CPU per operation, 1.8 ms of an uncached search (three
+operations). A ``redis.Redis`` object is safe to share, holds no connection of its own
+(it takes one from the pool per command), so one per pool will do.
+
+The backend object itself is per thread (``django.core.cache.caches``), as before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
+
+
+class RedisCacheClient(DjangoRedisCacheClient):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, Any] = {}
+
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+        index = self._get_connection_pool_index(write)
+        client = self._clients.get(index)
+        if client is None:
+            client = self._clients[index] = self._client(connection_pool=self._get_connection_pool(write))
+        return client
+
+
+class RedisCache(DjangoRedisCache):
+    def __init__(self, server: Any, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._class = RedisCacheClient

@@ -217,7 +217,7 @@ def test_api_items_are_the_serializers_representation(varied_jobs):
 def test_api_results_json_is_the_items_json_byte_for_byte(varied_jobs, monkeypatch):
     monkeypatch.setattr("jobs.api.search._items", {})
     cards = selectors.job_search_card_page(params={}, viewer=None).jobs
-    cards[0].client_country = "Côte d’Ivoire \u2028"  # non-ASCII and a line separator
+    cards[0].client_country = "Côte d\u2019Ivoire \u2028"  # non-ASCII and a line separator
     expected = search_api._json([job_card_item(card) for card in cards])
 
     assert search_api.results_json(cards) == expected

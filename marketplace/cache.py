@@ -2,10 +2,10 @@
 
 ``django.core.cache.backends.redis.RedisCacheClient`` builds a new ``redis.Redis`` object
 for every cache operation (over a shared connection pool). Building one registers some
-200 response callbacks in a case-insensitive dict, which cost more than the round trip to
-Redis itself: about 0.6 ms of CPU per operation, 1.8 ms of an uncached search (three
-operations). A ``redis.Redis`` object is safe to share, holds no connection of its own
-(it takes one from the pool per command), so one per pool will do.
+200 response callbacks in a case-insensitive dict, which costs more than the round trip to
+Redis itself (measured here: 0.17 ms to build one, 0.12 ms for a GET), on every cache read
+and write of every request. A ``redis.Redis`` object is safe to share and holds no
+connection of its own (it takes one from the pool per command), so one per pool will do.
 
 The backend object itself is per thread (``django.core.cache.caches``), as before.
 """

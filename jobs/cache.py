@@ -222,14 +222,15 @@ def cache_key(kind: str, parts: Iterable[tuple[str, str]]) -> str:
     return f"jobs:{kind}:{hashlib.sha256(raw.encode()).hexdigest()[:40]}"
 
 
-def lookup(kind: str, parts: Iterable[tuple[str, str]]) -> Slot:
+def lookup(kind: str, parts: Iterable[tuple[str, str]], read_generation: int | None = None) -> Slot:
     """The slot of ``kind`` for these parameters (``cache_key``), with its entry if one is
     cached under the current generation: one cache read (of the generation alone when this
-    process holds the entry already)."""
+    process holds the entry already; none when the caller passes, as ``read_generation``,
+    the generation it has just read for another slot of the same request)."""
     key = cache_key(kind, parts)
     try:
         if key in local.entries:
-            gen = _read_generation()
+            gen = read_generation if read_generation is not None else _read_generation()
             if gen is not None:
                 hit, entry = local.get(key, gen)
                 if hit:

@@ -33,6 +33,7 @@ from rest_framework.views import APIView
 from accounts.api.serializers import ErrorSerializer
 from accounts.models import User
 from accounts.permissions import NotSuspended
+from marketplace.errors import ApplicationError
 
 from .. import cache as jobs_cache
 from .. import selectors, services
@@ -179,6 +180,20 @@ def _body(request: HttpRequest, cached: dict[str, Any]) -> bytes:
     return b'{"next":' + _json(_next_url(request, cached["next_cursor"])) + b"," + cached["rest"]
 
 
+def _fill(slot: jobs_cache.Slot, params: Any, page_size: int, cursor: str | None) -> dict[str, Any]:
+    """Search, keep the page in ``slot`` and return it as kept: the body after
+    ``{"next":...,`` (the same bytes for every caller) and the next page's cursor. Raises
+    ``ApplicationError`` for bad parameters or a damaged cursor."""
+    page = selectors.job_search_card_page(
+        params=params, viewer=None, cursor=cursor, page_size=page_size, generation=slot.generation
+    )
+    head = {"count": page.count, "count_capped": page.count_capped, "match": page.step}
+    rest = _json(head)[1:-1] + b',"results":' + results_json(page.jobs) + b"}"
+    cached = {"next_cursor": page.next_cursor, "rest": rest}
+    slot.set(cached)
+    return cached
+
+
 JSON_ACCEPTS = frozenset({"", "*/*", "application/json"})
 _SLOT_KEY = "jobs.search_api_slot"
 
@@ -189,9 +204,10 @@ class JobSearchApi(APIView):
     permission_classes = [AllowAny, NotSuspended]
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        """A cached page for a caller with no credentials who takes JSON, as DRF would answer
-        it, without DRF's request, authentication, permission and negotiation steps (half
-        the time of such a request); everyone and everything else goes through DRF."""
+        """A caller with no credentials who takes JSON gets the page (cached, or searched and
+        kept) as DRF would answer it, without DRF's request, authentication, permission and
+        negotiation steps (half the time of a cached answer); bad parameters, and everyone
+        and everything else, go through DRF."""
         plain = _plain_paging(request.GET) if request.method == "GET" else None
         if (
             plain is not None
@@ -202,8 +218,13 @@ class JobSearchApi(APIView):
             and not self.throttle_classes  # (none today; throttles would count every call)
         ):
             slot = _slot(request.GET, plain[0])
-            request.META[_SLOT_KEY] = (plain[0], slot)  # a miss: ``get`` fills this slot
+            request.META[_SLOT_KEY] = (plain[0], slot)  # a miss DRF answers: ``get`` fills this slot
             cached = slot.entry
+            if not isinstance(cached, dict):  # a miss: searched here too
+                try:
+                    cached = _fill(slot, request.GET, *plain)
+                except ApplicationError:  # bad parameters: DRF answers, with its error envelope
+                    cached = None
             if isinstance(cached, dict):
                 response = HttpResponse(_body(request, cached), content_type="application/json")
                 response["Allow"] = ", ".join(self.allowed_methods)
@@ -226,18 +247,7 @@ class JobSearchApi(APIView):
         )
         cached = slot.entry
         if not isinstance(cached, dict):
-            page = selectors.job_search_card_page(
-                params=request.query_params,
-                viewer=None,
-                cursor=cursor,
-                page_size=page_size,
-                generation=slot.generation,
-            )
-            head = {"count": page.count, "count_capped": page.count_capped, "match": page.step}
-            # the body after `{"next":...,`: the same bytes for every caller
-            rest = _json(head)[1:-1] + b',"results":' + results_json(page.jobs) + b"}"
-            cached = {"next_cursor": page.next_cursor, "rest": rest}
-            slot.set(cached)
+            cached = _fill(slot, request.query_params, page_size, cursor)
         if (
             isinstance(request.accepted_renderer, JSONRenderer)
             and request.accepted_media_type == "application/json"

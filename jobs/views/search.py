@@ -311,7 +311,7 @@ def _render_results(
         context.update(filterset=invalid, form=invalid.form)
     if template == PAGE_TEMPLATE:  # the filters are part of it
         if page is not None:
-            context["filters_html"] = _filters_fragment(request, page)
+            context["filters_html"] = _filters_fragment(request, page, generation)
         else:
             assert invalid is not None
             context.update(_filters_context(request, invalid, invalid.form["q"].value()))
@@ -344,14 +344,16 @@ def _filters_context(request: HttpRequest, filterset: JobFilter, q_value: Any) -
     }
 
 
-def _filters_fragment(request: HttpRequest, page: selectors.JobSearchPage) -> str:
+def _filters_fragment(
+    request: HttpRequest, page: selectors.JobSearchPage, generation: int | None = None
+) -> str:
     """The filter form of a valid search. It shows the parameters back and the taxonomy,
     nothing of the results, so it is cached for the parameters but the keyword (which
     alone varies over a long tail of searches) with a placeholder for the keyword (the
     form is only built to render it)."""
     marker = _q_placeholder(settings.SECRET_KEY)
     slot = jobs_cache.lookup(
-        "search-filters", [item for item in search_cache_parts(request.GET) if item[0] != "q"]
+        "search-filters", [item for item in search_cache_parts(request.GET) if item[0] != "q"], generation
     )
     html = slot.entry
     if not isinstance(html, str):

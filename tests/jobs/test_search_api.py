@@ -324,3 +324,28 @@ def test_an_uncached_anonymous_search_reads_its_cache_entry_once(api_client, cli
     assert first.json()["count"] == 1
     assert len(body_reads) == 1
     assert again.json() == first.json()
+
+
+def test_an_anonymous_miss_is_answered_as_drf_answers_a_signed_in_caller(api_client, client_user, freelancer):
+    """A caller without credentials is searched for outside DRF (``JobSearchApi.dispatch``),
+    cache miss included; a signed-in caller goes through DRF. Both get the same answer."""
+    from jobs import cache as jobs_cache
+
+    for number in range(3):
+        titled(client_user, f"Django developer number {number}")
+    params = {"q": "django", "page_size": "2"}
+
+    anonymous = api_client.get(SEARCH_URL, params)  # a miss, answered outside DRF
+    jobs_cache.bump_generation()  # so that the signed-in caller misses too
+    api_client.force_login(freelancer)
+    signed_in = api_client.get(SEARCH_URL, params)
+
+    assert anonymous.status_code == signed_in.status_code == 200
+    assert anonymous.content == signed_in.content
+    for header in ("Content-Type", "Allow", "Vary"):
+        assert anonymous[header] == signed_in[header], header
+    assert anonymous.json()["count"] == 3 and len(anonymous.json()["results"]) == 2
+    # bad parameters from a caller without credentials still get DRF's envelope
+    api_client.logout()
+    bad = api_client.get(SEARCH_URL, {"q": "django", "hourly_min": "-5"})
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_search"

@@ -150,6 +150,25 @@ def test_entries_of_an_earlier_generation_are_not_served():
     assert jobs_cache.lookup("test", [("q", "django")]).entry is None
 
 
+def test_a_lookup_given_the_requests_generation_reads_nothing_for_an_entry_held_here(monkeypatch):
+    slot = jobs_cache.lookup("test", [("q", "django")])
+    slot.set({"html": "kept"})
+    reads: list[str] = []
+    real_read, real_get_many = jobs_cache._read_generation, cache.get_many
+    monkeypatch.setattr(jobs_cache, "_read_generation", lambda: reads.append("generation") or real_read())
+    monkeypatch.setattr(cache, "get_many", lambda keys: reads.append("entry") or real_get_many(keys))
+
+    found = jobs_cache.lookup("test", [("q", "django")], slot.generation)
+
+    assert found.entry == {"html": "kept"} and reads == []  # held in this process, same generation
+    # a generation other than the entry's: the shared cache decides (here: still current)
+    jobs_cache.local.clear()
+    assert jobs_cache.lookup("test", [("q", "django")], slot.generation).entry == {"html": "kept"}
+    assert reads == ["entry"]
+    jobs_cache.bump_generation()
+    assert jobs_cache.lookup("test", [("q", "django")]).entry is None
+
+
 def test_a_crafted_parameter_cannot_share_another_searchs_key():
     plain = jobs_cache.lookup("test", [("q", "a"), ("sort", "newest")])
     crafted = jobs_cache.lookup("test", [("q", "a\x00sort\x01newest")])

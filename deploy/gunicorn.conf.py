@@ -18,6 +18,17 @@ Why threads (``gthread``) on these 2-core machines, measured with bench/run.py a
   context switches (4 sync workers were slower than 2 on every target).
 - Behind nginx (docker-compose) the proxy buffers responses, so slow clients cost even
   less; the threads still overlap the database and cache round trips.
+- Each worker holds at most ``worker_connections`` = 2 x threads connections (8). Without
+  a cap a gthread worker accepts whatever arrives while it polls: under wrk one worker
+  once took all 16 keep-alive connections and ran at 100% CPU while the other idled, which
+  halved the throughput of the search rows. With the cap a request beyond 2 x 8 waits in
+  the shared listen backlog for whichever worker frees up first instead of queueing behind
+  a busy worker's requests (measured: long-tail search page 443-488 req/s, p95 52-74 ms
+  uncapped, 459-516 req/s, p95 48-60 ms capped; a keep-alive-off variant was slower on
+  every row). nginx opens a connection per request, so behind it the cap only bounds
+  each worker's queue; a deployment where gunicorn faces many keep-alive clients itself
+  should raise it (GUNICORN_WORKER_CONNECTIONS), since an idle keep-alive connection
+  keeps its place until ``keepalive`` seconds pass.
 """
 
 from __future__ import annotations
@@ -28,6 +39,7 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))  # one per core
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", str(2 * threads)))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))  # seconds an idle connection is kept
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))  # nginx gives up at 35 s (deploy/nginx.conf)
 graceful_timeout = 20

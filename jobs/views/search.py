@@ -12,7 +12,9 @@ flags) are added on every request, so no viewer ever gets another's CSRF token o
 Visitors without a session (no session cookie, hence anonymous and with no pending
 messages: search engines, people arriving from a link, the benchmark) all get the same
 page but for its CSRF token, so for them the whole response is cached, keyed by the exact
-URL and htmx target, with a placeholder where the token goes (``_generic_page``).
+URL and htmx target, with a placeholder where the token goes (``_generic_page``), from the
+second request for that URL on (the first keeps the results only: most searches of the long
+tail are asked once).
 """
 
 from __future__ import annotations
@@ -145,16 +147,17 @@ def _posted_key(published_at: datetime, now: datetime) -> tuple[Any, ...] | None
     )
 
 
-def posted_text(published_at: datetime) -> str:
+def posted_text(published_at: datetime, now: datetime | None = None, language: str | None = None) -> str:
     """``naturaltime(published_at)`` ("3 hours ago", "2 months, 1 week ago"), remembered per
     language and per what the text depends on (``_posted_key``): humanize's translation
     lookups were a fifth of an uncached search page. A test compares the two over
-    thousands of ages and moments."""
-    before = timezone.now()
+    thousands of ages and moments. ``now`` and ``language``: the clock and the language,
+    when the caller has read them already for a page of cards."""
+    before = now or timezone.now()
     key = _posted_key(published_at, before)
     if key is None:
         return naturaltime(published_at)
-    key = (get_language(), *key)
+    key = (language or get_language(), *key)
     found = _posted.get(key)
     if found is not None:
         return found
@@ -166,9 +169,10 @@ def posted_text(published_at: datetime) -> str:
     return text
 
 
-def card_values(cards: list[selectors.JobCard]) -> list[dict[str, Any]]:
+def card_values(cards: list[selectors.JobCard], posted: str | None = None) -> list[dict[str, Any]]:
     """What ``jobs/search/_cards.html`` shows of each card, prepared in Python (the
-    template only places and escapes it): as ``jobs/partials/job_card.html`` shows a job."""
+    template only places and escapes it): as ``jobs/partials/job_card.html`` shows a job.
+    ``posted``: a text standing for every card's age (``_card_html_parts``)."""
     detail = reverse("jobs:detail", args=[ID_MARK])
     out = []
     for card in cards:
@@ -182,7 +186,7 @@ def card_values(cards: list[selectors.JobCard]) -> list[dict[str, Any]]:
             {
                 "public_id": card.public_id,
                 "url": detail.replace(ID_MARK, card.public_id),
-                "posted": posted_text(card.published_at),
+                "posted": posted if posted is not None else posted_text(card.published_at),
                 "category": card.category_name,
                 "title": card.title,
                 "budget": budget,
@@ -237,6 +241,75 @@ def render_cards(values: list[dict[str, Any]]) -> str:
             "</article>\n"
         )
     return mark_safe("".join(out) + "\n")  # noqa: S308 - every value escaped above
+
+
+_card_parts: dict[tuple[Any, ...], tuple[str, str, str]] = {}
+CARD_ENTRIES = 20_000  # cards kept per process (then forgotten all at once)
+_POSTED_MARK = "\ue000posted\ue000"  # private-use characters: escaping leaves them alone
+_PROPOSALS_MARK = "\ue000proposals\ue000"
+
+
+def _card_key(card: selectors.JobCard, language: str | None) -> tuple[Any, ...]:
+    """What a card's markup depends on, but its age and proposal count."""
+    return (
+        language,
+        card.id,
+        card.public_id,
+        card.title,
+        card.description_excerpt,
+        card.category_name,
+        tuple(card.skill_names),
+        card.budget_type,
+        card.hourly_min_cents,
+        card.hourly_max_cents,
+        card.fixed_budget_cents,
+        card.experience_level,
+        card.duration,
+        card.client_country,
+    )
+
+
+def _cut_card(values: dict[str, Any]) -> tuple[str, str, str] | None:
+    """A card's markup (``render_cards``) cut where its age and its proposal count go, from
+    its values with the marks in their places; None when the card's own text holds a mark."""
+    html = render_cards([{**values, "posted": _POSTED_MARK, "proposals": _PROPOSALS_MARK}])[:-1]
+    if html.count(_POSTED_MARK) != 1 or html.count(_PROPOSALS_MARK) != 1:
+        return None
+    head, _, rest = html.partition(_POSTED_MARK)
+    middle, _, tail = rest.partition(_PROPOSALS_MARK)
+    return head, middle, tail
+
+
+def cards_html(cards: list[selectors.JobCard]) -> str:
+    """``render_cards(card_values(cards))``, the same markup (a test compares), from each
+    card's markup remembered for its content and the language, cut where the two figures
+    that change go (its age, "Posted 3 hours ago", and its proposal count): the search
+    index hands out the same jobs over and over, and only those two are written per
+    request."""
+    now, language = timezone.now(), get_language()
+    keys = [_card_key(card, language) for card in cards]
+    parts: list[tuple[str, str, str] | str | None] = [_card_parts.get(key) for key in keys]
+    missing = [i for i, found in enumerate(parts) if found is None]
+    if missing:
+        values = card_values([cards[i] for i in missing], posted=_POSTED_MARK)
+        for i, card_value in zip(missing, values, strict=True):
+            cut = _cut_card(card_value)
+            if cut is None:  # rendered whole (a str), not remembered
+                card_value["posted"] = posted_text(cards[i].published_at, now, language)
+                parts[i] = render_cards([card_value])[:-1]
+                continue
+            if len(_card_parts) >= CARD_ENTRIES:
+                _card_parts.clear()
+            _card_parts[keys[i]] = parts[i] = cut
+    out = []
+    for card, found in zip(cards, parts, strict=True):
+        if isinstance(found, str) or found is None:
+            out.append(found or "")
+            continue
+        head, middle, tail = found
+        posted = escape(posted_text(card.published_at, now, language))
+        out.append(f"{head}{posted}{middle}{card.proposals_count or 0}{tail}")
+    return mark_safe("".join(out) + "\n")  # noqa: S308 - every part escaped by render_cards
 
 
 @functools.lru_cache(maxsize=8)
@@ -297,7 +370,7 @@ def _render_results(
     context: dict[str, Any] = {
         "search_url": reverse("jobs:search"),  # once: the templates link to it up to 8 times
         "page": page,
-        "cards_html": render_cards(card_values(page.jobs)) if page is not None else "",
+        "cards_html": cards_html(page.jobs) if page is not None else "",
         "query_string": query_string,
         "next_query": (
             f"{query_string}&cursor={page.next_cursor}" if query_string else f"cursor={page.next_cursor}"
@@ -428,7 +501,8 @@ def search(request: HttpRequest) -> HttpResponse:
         "search-page", [("template", template), *search_cache_parts(request.GET, "cursor")]
     )
     saved: set[int] | None = None
-    if isinstance(slot.entry, dict):
+    hit = isinstance(slot.entry, dict)
+    if hit:
         results = _Results(**slot.entry)
         valid = True
     else:
@@ -440,26 +514,33 @@ def search(request: HttpRequest) -> HttpResponse:
         valid = saved is not None
         if valid:
             # plain data in the cache, not this class: entries outlive a deploy
-            slot.set(dataclasses.asdict(results), html=results.html)
+            slot.set(
+                {"html": results.html, "jobs": list(results.jobs), "query": results.query},
+                html=results.html,
+            )
     html = _personalise(request, results, saved)
     if generic is not None and valid:
-        return _generic_page(request, generic, html, results.query, full=not fragment)
+        # the whole page is kept from the second request for its URL on: a search asked
+        # once (the long tail) is not packed and stored twice
+        return _generic_page(request, generic if hit else None, html, results.query, full=not fragment)
     if fragment:
         return HttpResponse(html)
     return render(request, "jobs/search/search.html", {"body": mark_safe(html), "query": results.query})  # noqa: S308 - rendered by templates
 
 
 def _generic_page(
-    request: HttpRequest, slot: jobs_cache.Slot, html: str, query: str, *, full: bool
+    request: HttpRequest, slot: jobs_cache.Slot | None, html: str, query: str, *, full: bool
 ) -> HttpResponse:
-    """The response for a visitor without a session, kept whole in ``slot`` with a
-    placeholder for the CSRF token (``html``: the personalised body, for such a visitor)."""
+    """The response for a visitor without a session, kept whole in ``slot`` (when given)
+    with a placeholder for the CSRF token (``html``: the personalised body, for such a
+    visitor)."""
     page = html
     if full:
         head, tail = _generic_frame(request, bool(query))
         page = head.replace(QUERY_MARK, conditional_escape(query)) + html + tail
     parts = _split_at_csrf(page)
-    slot.set(parts, html=page, csrf_placeholder=_csrf_placeholder(settings.SECRET_KEY))
+    if slot is not None:
+        slot.set(parts, html=page, csrf_placeholder=_csrf_placeholder(settings.SECRET_KEY))
     return _fill_csrf(request, parts)
 
 

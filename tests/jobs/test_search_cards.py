@@ -23,8 +23,9 @@ from jobs import matching, selectors, services
 from jobs.api import search as search_api
 from jobs.api.serializers import JobListSerializer, job_card_item
 from jobs.models import Job
+from jobs.views import search as search_view
 from jobs.views.matches import _feed_cards
-from jobs.views.search import card_values, posted_text, render_cards
+from jobs.views.search import card_values, cards_html, posted_text, render_cards
 from tests import factories
 from tests.conftest import requires_postgres
 from tests.jobs.conftest import make_job
@@ -124,6 +125,52 @@ def test_cards_rendered_in_python_are_the_templates_markup_byte_for_byte(varied_
     assert fast == render_to_string("jobs/search/_cards.html", {"cards": values})
     assert "&lt;script&gt;&amp;amp;" in fast and "&quot;" in fast and "&#x27;" in fast
     assert "Client in PL" in fast and "Proposals: 12" in fast
+
+
+def test_cards_from_remembered_parts_are_the_rendered_cards_byte_for_byte(varied_jobs):
+    search_view._card_parts.clear()
+    Job.objects.filter(pk=varied_jobs[1].pk).update(client_country="PL", proposals_count=3)
+    cards = selectors.job_search_card_page(params={}, viewer=None).jobs
+
+    first = cards_html(cards)  # every card cut and remembered
+    assert len(search_view._card_parts) == 3
+    assert first == render_cards(card_values(cards))
+
+    # the figures that change are written per request over the remembered parts
+    fresher = [
+        card.with_figures(proposals_count=40 + i, is_saved=None, score=None) for i, card in enumerate(cards)
+    ]
+    older = [
+        dataclasses.replace(card, published_at=card.published_at - timedelta(days=9)) for card in fresher
+    ]
+    for changed in (fresher, older):
+        again = cards_html(changed)
+        assert again == render_cards(card_values(changed))
+    assert "Proposals: 41" in again and "Client in PL" in again
+    assert re.search(r"Posted 1\sweek, 2\sdays ago", again)
+    assert len(search_view._card_parts) == 3  # the same parts served them
+
+
+def test_a_card_whose_text_holds_a_cut_mark_is_rendered_whole(varied_jobs):
+    search_view._card_parts.clear()
+    Job.objects.filter(pk=varied_jobs[0].pk).update(title=f"Odd {search_view._PROPOSALS_MARK} title")
+    cards = selectors.job_search_card_page(params={}, viewer=None).jobs
+
+    html = cards_html(cards)
+
+    assert html == render_cards(card_values(cards))
+    assert len(search_view._card_parts) == 2  # the other two only
+
+
+def test_a_changed_card_is_cut_again(varied_jobs):
+    search_view._card_parts.clear()
+    cards_html(selectors.job_search_card_page(params={}, viewer=None).jobs)
+    Job.objects.filter(pk=varied_jobs[2].pk).update(title="Renamed: Django job")
+    cards = selectors.job_search_card_page(params={}, viewer=None).jobs
+
+    html = cards_html(cards)
+
+    assert "Renamed: Django job" in html and html == render_cards(card_values(cards))
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ functions by cumulative time (``PROFILE_SORT=tottime`` for time spent in each fu
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/marketplace_large \\
     REDIS_URL=redis://127.0.0.1:6379/10 \\
     .venv/bin/python bench/wsgi_timer.py /jobs/search/?q=python -n 500 [--cookie SESSIONID] \\
-        [--vary q=word1,word2,...] [--profile]
+        [--vary q=word1,word2,... [--warm '&sort=newest']] [--profile]
 
 ``--miss`` bumps the jobs generation before each request (every request a cache miss).
 ``--vary key=v1,v2,...`` appends ``&key=vi`` with a different value on each request (the
@@ -71,6 +71,12 @@ def main() -> None:
     parser.add_argument("--cookie")
     parser.add_argument("--vary", help="key=v1,v2,...: a different value per request")
     parser.add_argument("--miss", action="store_true", help="bump the jobs generation before each request")
+    parser.add_argument(
+        "--warm",
+        metavar="SUFFIX",
+        help="first ask for every --vary URL with SUFFIX appended (other URLs, so the timed ones "
+        "still miss the response cache), as a worker of a long run is warm (card markup, lexemes)",
+    )
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--top", type=int, default=40)
     args = parser.parse_args()
@@ -117,6 +123,11 @@ def main() -> None:
 
     for i in range(min(20, args.n)):  # warm-up (templates, connections, the cache entry)
         one(i if not values else -1 - i)
+    if args.warm and values:
+        for i in range(min(args.n, len(values))):
+            body = app(environ_for(url(i) + args.warm, args.cookie), start_response)
+            if hasattr(body, "close"):
+                body.close()
     statuses.clear()
     sizes.clear()
     times = []

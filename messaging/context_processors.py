@@ -1,4 +1,4 @@
-"""The navigation badges: unread chat messages and unread notifications (two queries)."""
+"""The navigation badges: unread chat messages and unread notifications (one query)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,5 @@ def unread(request: HttpRequest) -> dict[str, int]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {
-        "messaging_unread": selectors.unread_total(user=user),
-        "notifications_unread": selectors.notification_unread_count(user_id=user.pk),
-    }
+    messages, notifications = selectors.navigation_badges(user=user)
+    return {"messaging_unread": messages, "notifications_unread": notifications}

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import (
+    Count,
     Exists,
     F,
     IntegerField,
@@ -18,9 +19,10 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Sum,
 )
-from django.db.models.functions import Greatest
+from django.db.models.functions import Coalesce, Greatest
 
 from accounts.models import User
 
@@ -187,6 +189,35 @@ def unread_total(*, user: User) -> int:
         total=Sum(F("conversation__last_message_seq") - F("last_read_seq"), output_field=IntegerField())
     )["total"]
     return int(total or 0)
+
+
+def navigation_badges(*, user: User) -> tuple[int, int]:
+    """(``unread_total``, ``notification_unread_count``) in one query: the navigation's
+    two badges, on every signed-in page."""
+    messages = (
+        Participant.objects.filter(user=OuterRef("pk"), left_at__isnull=True)
+        .values("user_id")
+        .annotate(
+            total=Sum(F("conversation__last_message_seq") - F("last_read_seq"), output_field=IntegerField())
+        )
+        .values("total")
+    )
+    notes = (
+        Notification.objects.filter(recipient=OuterRef("pk"), read_at__isnull=True)
+        .values("recipient_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    row = (
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            messages=Coalesce(Subquery(messages, output_field=IntegerField()), 0),
+            notes=Coalesce(Subquery(notes, output_field=IntegerField()), 0),
+        )
+        .values_list("messages", "notes")
+        .first()
+    )
+    return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
 def unread_for_users(*, conversation_id: int, user_ids: list[int]) -> dict[int, tuple[int, int]]:

@@ -574,3 +574,26 @@ def test_time_moves_the_edit_window_not_the_order(alice, bob, send):
     earlier = send(bob, "earlier")
 
     assert (later.seq, earlier.seq) == (1, 2)
+
+
+def test_navigation_badges_are_the_two_counts_in_one_query(
+    alice, bob, carol, conversation, django_assert_num_queries
+):
+    other = services.conversation_get_or_create_for_subject(participants=[alice, carol])
+    for text in ("one", "two", "three"):
+        services.message_post_system(conversation=conversation, text=text)
+    services.message_post_system(conversation=other, text="to carol too")
+    services.conversation_mark_read(actor=bob, conversation_id=conversation.pk, seq=2)
+    services.notify(recipient=alice, kind="offer", text="one")
+    services.notify(recipient=alice, kind="offer", text="two")
+    services.conversation_leave(actor=carol, conversation_id=other.pk)
+
+    # alice: three, one to carol too and the note that carol left; bob read two of three
+    for user, expected in ((alice, (5, 2)), (bob, (1, 0)), (carol, (0, 0))):
+        with django_assert_num_queries(1):
+            badges = selectors.navigation_badges(user=user)
+        assert badges == expected
+        assert badges == (
+            selectors.unread_total(user=user),
+            selectors.notification_unread_count(user_id=user.pk),
+        )

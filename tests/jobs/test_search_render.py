@@ -1,0 +1,114 @@
+"""The search page's results rendered in Python (``jobs.views.search.render_search_body``,
+``render_results``, ``render_page_list``) are the templates' markup byte for byte, over
+every branch of ``_search_body.html``, ``_results.html`` and ``_page.html``."""
+
+from __future__ import annotations
+
+import itertools
+from types import SimpleNamespace
+
+import pytest
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+
+from jobs.views.search import PAGE_TEMPLATE, render_page_list, render_search_body
+
+ODD = "<b>\"Django\" & 'React'</b>"
+CHIPS = [
+    {"label": f"“{ODD}”", "query": "experience_level=expert&budget_type=fixed"},
+    {"label": "Expert", "query": f"q={ODD}&budget_type=fixed"},
+]
+
+
+def context(*, count, capped, query, sort, similar, jobs, cursor, chips, later, query_string) -> dict:
+    page = SimpleNamespace(
+        count=count,
+        count_capped=capped,
+        query=query,
+        sort=sort,
+        is_similar=similar,
+        jobs=["a card"] if jobs else [],
+        next_cursor="c2V&<x>" if cursor else None,
+    )
+    return {
+        "search_url": "/jobs/search/",
+        "page": page,
+        "cards_html": mark_safe('<article class="card">A & B</article>\n'),
+        "filters_html": mark_safe('<form id="filters">"q" & more</form>'),
+        "query_string": query_string,
+        "next_query": f"{query_string}&cursor=c2V" if query_string else "cursor=c2V",
+        "is_later_page": later,
+        "chips": chips,
+    }
+
+
+CASES = list(
+    itertools.product(
+        [0, 1, 20, 12345],  # count: empty, singular, plural, thousands
+        [False, True],  # capped
+        ["", ODD],  # query
+        ["relevance", "newest"],  # sort
+        [False, True],  # similar
+        [False, True],  # jobs on the page
+        [False, True],  # a next cursor
+        [[], CHIPS[:1], CHIPS],  # chips
+        [False, True],  # a later page
+        ["", f"q={ODD}&sort=newest"],  # the query string
+    )
+)
+
+
+def test_every_branch_is_the_templates_markup():
+    for count, capped, query, sort, similar, jobs, cursor, chips, later, query_string in CASES:
+        ctx = context(
+            count=count,
+            capped=capped,
+            query=query,
+            sort=sort,
+            similar=similar,
+            jobs=jobs,
+            cursor=cursor,
+            chips=chips,
+            later=later,
+            query_string=query_string,
+        )
+        assert render_search_body(ctx) == render_to_string(PAGE_TEMPLATE, ctx)
+        assert render_page_list(ctx) == render_to_string("jobs/search/_page.html", ctx)
+
+
+@pytest.mark.parametrize(
+    "count,text", [(0, "0</strong> jobs"), (1, "1</strong> job found"), (12345, "12,345")]
+)
+def test_counts_read_as_the_template_writes_them(count, text):
+    ctx = context(
+        count=count,
+        capped=False,
+        query="",
+        sort="newest",
+        similar=False,
+        jobs=True,
+        cursor=False,
+        chips=[],
+        later=False,
+        query_string="",
+    )
+    assert text in render_search_body(ctx)
+
+
+def test_values_are_escaped():
+    ctx = context(
+        count=3,
+        capped=True,
+        query=ODD,
+        sort="relevance",
+        similar=True,
+        jobs=True,
+        cursor=True,
+        chips=CHIPS,
+        later=True,
+        query_string=f"q={ODD}",
+    )
+    html = render_search_body(ctx)
+    assert "<b>" not in html.replace('<form id="filters">', "")
+    assert "&lt;b&gt;&quot;Django&quot; &amp; &#x27;React&#x27;&lt;/b&gt;" in html
+    assert '"q" & more' in html and "A & B" in html  # the safe fragments as they are

@@ -38,7 +38,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import URLPattern, path, reverse
+from django.urls import URLPattern, get_script_prefix, path, reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -172,7 +172,7 @@ def posted_text(published_at: datetime, now: datetime | None = None, language: s
 def card_values(cards: list[selectors.JobCard], posted: str | None = None) -> list[dict[str, Any]]:
     """What ``jobs/search/_cards.html`` shows of each card, prepared in Python (the
     template only places and escapes it): as ``jobs/partials/job_card.html`` shows a job.
-    ``posted``: a text standing for every card's age (``_card_html_parts``)."""
+    ``posted``: a text standing for every card's age (``cards_html``)."""
     detail = reverse("jobs:detail", args=[ID_MARK])
     out = []
     for card in cards:
@@ -249,10 +249,12 @@ _POSTED_MARK = "\ue000posted\ue000"  # private-use characters: escaping leaves t
 _PROPOSALS_MARK = "\ue000proposals\ue000"
 
 
-def _card_key(card: selectors.JobCard, language: str | None) -> tuple[Any, ...]:
-    """What a card's markup depends on, but its age and proposal count."""
+def _card_key(card: selectors.JobCard, language: str | None, prefix: str) -> tuple[Any, ...]:
+    """What a card's markup depends on, but its age and proposal count (``prefix``: the
+    script prefix its link starts with)."""
     return (
         language,
+        prefix,
         card.id,
         card.public_id,
         card.title,
@@ -286,8 +288,8 @@ def cards_html(cards: list[selectors.JobCard]) -> str:
     that change go (its age, "Posted 3 hours ago", and its proposal count): the search
     index hands out the same jobs over and over, and only those two are written per
     request."""
-    now, language = timezone.now(), get_language()
-    keys = [_card_key(card, language) for card in cards]
+    now, language, prefix = timezone.now(), get_language(), get_script_prefix()
+    keys = [_card_key(card, language, prefix) for card in cards]
     parts: list[tuple[str, str, str] | str | None] = [_card_parts.get(key) for key in keys]
     missing = [i for i, found in enumerate(parts) if found is None]
     if missing:

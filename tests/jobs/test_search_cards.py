@@ -15,6 +15,7 @@ import time_machine
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.http import QueryDict
 from django.template.loader import render_to_string
+from django.urls import set_script_prefix
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
@@ -160,6 +161,22 @@ def test_a_card_whose_text_holds_a_cut_mark_is_rendered_whole(varied_jobs):
 
     assert html == render_cards(card_values(cards))
     assert len(search_view._card_parts) == 2  # the other two only
+
+
+def test_remembered_cards_follow_the_script_prefix(varied_jobs):
+    search_view._card_parts.clear()
+    cards = selectors.job_search_card_page(params={}, viewer=None).jobs
+    plain = cards_html(cards)
+    set_script_prefix("/market/")
+    try:
+        prefixed = cards_html(cards)
+        assert prefixed == render_cards(card_values(cards))
+    finally:
+        set_script_prefix("/")
+
+    assert f'href="/jobs/{varied_jobs[0].public_id}/"' in plain
+    assert f'href="/market/jobs/{varied_jobs[0].public_id}/"' in prefixed
+    assert cards_html(cards) == plain
 
 
 def test_a_changed_card_is_cut_again(varied_jobs):

@@ -911,6 +911,28 @@ class JobCard:
     def pk(self) -> int:
         return self.id
 
+    def content_key(self) -> tuple[Any, ...]:
+        """What a rendering of this card (HTML or JSON) depends on but its fresher figures
+        (proposal count, saved flag, score, total): a key for remembering the rendering."""
+        return (
+            self.id,
+            self.public_id,
+            self.title,
+            self.description_excerpt,
+            self.category_name,
+            tuple(self.skill_names),
+            self.budget_type,
+            self.hourly_min_cents,
+            self.hourly_max_cents,
+            self.fixed_budget_cents,
+            self.experience_level,
+            self.duration,
+            self.size,
+            self.visibility,
+            self.published_at,
+            self.client_country,
+        )
+
     def with_figures(self, *, proposals_count: int, is_saved: bool | None, score: int | None) -> JobCard:
         """This card with fresher figures (``dataclasses.replace`` without its checks: it
         was a tenth of an uncached search's CPU)."""

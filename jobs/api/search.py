@@ -116,24 +116,8 @@ def _item_head(card: selectors.JobCard) -> bytes:
     """A card's item (``job_card_item``) as JSON up to its proposal count, remembered for
     the card's content: the search index hands out the same jobs over and over, and their
     encoding was a tenth of an uncached search."""
-    key = (
-        timezone.get_current_timezone_name(),  # the time zone published_at is written in
-        card.id,
-        card.public_id,
-        card.title,
-        card.description_excerpt,
-        card.category_name,
-        tuple(card.skill_names),
-        card.budget_type,
-        card.hourly_min_cents,
-        card.hourly_max_cents,
-        card.fixed_budget_cents,
-        card.experience_level,
-        card.duration,
-        card.size,
-        card.visibility,
-        card.published_at,
-    )
+    # the time zone published_at is written in, and the card's content
+    key = (timezone.get_current_timezone_name(), *card.content_key())
     found = _items.get(key)
     if found is None:
         item = s.job_card_item(card)

@@ -249,28 +249,6 @@ _POSTED_MARK = "\ue000posted\ue000"  # private-use characters: escaping leaves t
 _PROPOSALS_MARK = "\ue000proposals\ue000"
 
 
-def _card_key(card: selectors.JobCard, language: str | None, prefix: str) -> tuple[Any, ...]:
-    """What a card's markup depends on, but its age and proposal count (``prefix``: the
-    script prefix its link starts with)."""
-    return (
-        language,
-        prefix,
-        card.id,
-        card.public_id,
-        card.title,
-        card.description_excerpt,
-        card.category_name,
-        tuple(card.skill_names),
-        card.budget_type,
-        card.hourly_min_cents,
-        card.hourly_max_cents,
-        card.fixed_budget_cents,
-        card.experience_level,
-        card.duration,
-        card.client_country,
-    )
-
-
 def _cut_card(values: dict[str, Any]) -> tuple[str, str, str] | None:
     """A card's markup (``render_cards``) cut where its age and its proposal count go, from
     its values with the marks in their places; None when the card's own text holds a mark."""
@@ -289,7 +267,8 @@ def cards_html(cards: list[selectors.JobCard]) -> str:
     index hands out the same jobs over and over, and only those two are written per
     request."""
     now, language, prefix = timezone.now(), get_language(), get_script_prefix()
-    keys = [_card_key(card, language, prefix) for card in cards]
+    # the language (texts) and the script prefix (links) as well as the card's content
+    keys = [(language, prefix, *card.content_key()) for card in cards]
     parts: list[tuple[str, str, str] | str | None] = [_card_parts.get(key) for key in keys]
     missing = [i for i, found in enumerate(parts) if found is None]
     if missing:

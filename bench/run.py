@@ -31,8 +31,8 @@ are cached for a minute per URL and jobs generation (jobs/cache.py), so a target
 for one URL over and over measures the cache (after its first request). The "long tail"
 targets ask for a different URL on every request (keyword x filters x order x age, or a
 job of 20,000; no URL twice in a run, see ``long_tail_script``), so every request misses the
-response cache and pays for the search, the rendering and the cache write: they measure the
-uncached path. Each is warmed for a few seconds first on URLs the timed run does not ask
+response cache and pays for the search, the rendering and the cache's mark of a first
+request (jobs/cache.py): they measure the uncached path. Each is warmed for a few seconds first on URLs the timed run does not ask
 for, as a worker of a long run is warm (the keywords' lexemes, the jobs' card markup). The cached search rows
 are anonymous visitors (whole responses from the cache); "logged in" shows the same search
 for the benchmark freelancer (results from the cache, the viewer's parts rendered).
@@ -198,7 +198,7 @@ def wait_for_port(port: int, timeout: float = 30) -> None:
 
 
 LONG_TAIL_FILTERS = [
-    f"{budget}{level}{order}"
+    f"{budget}{level}{order}{posted}"
     for budget in ("", "&budget_type=fixed", "&budget_type=hourly")
     for level in ("", "&experience_level=entry", "&experience_level=intermediate", "&experience_level=expert")
     for order in ("", "&sort=newest")
@@ -237,6 +237,9 @@ def long_tail_script(name: str, paths: list[str], suffixes: list[str] | None = N
     (counted and reported as ``REPEATS``, then starting over). Script arguments: ``warm`` or
     ``timed`` (the first or the second half of each thread's order, so the warm-up and the
     timed run never share a URL) and the number of wrk threads."""
+    urls = [path + tail for path in paths for tail in (suffixes or [""])]
+    if len(set(urls)) != len(urls):  # a URL listed twice would be a cache hit in a "miss" run
+        raise ValueError(f"{name}: {len(urls) - len(set(urls))} URLs listed twice")
     quoted = ",".join(json.dumps(p) for p in paths)
     tails = ",".join(json.dumps(t) for t in (suffixes or [""]))
     script = RESULTS / f"{name}.lua"

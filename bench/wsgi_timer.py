@@ -90,6 +90,7 @@ def main() -> None:
     if search_index.enabled():  # as a gunicorn worker has it once warmed up
         started = time.perf_counter()
         search_index.build_now(jobs_cache.generation())
+        search_index.settle_heap()  # as a worker does after its build
         print(f"search index built in {time.perf_counter() - started:.1f} s")
     statuses: dict[str, int] = {}
     sizes: list[int] = []

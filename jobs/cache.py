@@ -43,7 +43,6 @@ import time
 import zlib
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -175,7 +174,6 @@ class _Local:
 local = _Local(LOCAL_ENTRIES)
 
 
-@dataclass
 class Slot:
     """Where one page or fragment is cached, and what was found there.
 
@@ -184,17 +182,58 @@ class Slot:
     the same round trip as the entry: one cache read per page, and a replaced page
     overwrites its predecessor instead of leaving it to expire.) Entries are compressed
     (zlib level 1: a 58 kB search page keeps as 9 kB, for ~0.1 ms to pack and ~0.05 ms
-    to unpack), so that a minute of long-tail searches stays small in the cache.
+    to unpack), so that a minute of long-tail searches stays small in the cache. An entry
+    read is unpacked when ``entry`` is first asked for (``lookup_many`` reads slots that
+    the caller may not need).
+
+    ``set(..., from_second=True)`` keeps the entry only from the second time it is computed
+    within ``TTL_SECONDS``: the first time, only a mark that it was asked for (``seen``) is
+    kept. Most searches of a long tail are asked once, and packing and storing their pages
+    was a tenth of their time, for entries nobody read.
     """
 
-    key: str
-    generation: int | None  # None when the cache is unavailable: nothing is read or kept
-    entry: Any = None  # the cached entry, None on a miss
+    def __init__(
+        self,
+        key: str,
+        generation: int | None,  # None when the cache is unavailable: nothing is read or kept
+        entry: Any = None,  # the cached entry, None on a miss
+        *,
+        seen: bool = False,
+        packed: bytes | None = None,
+        created: float = 0.0,
+    ) -> None:
+        self.key = key
+        self.generation = generation
+        self._entry = entry
+        self._packed = packed  # read but not unpacked yet
+        self._created = created
+        # asked for before under this generation: an entry or the mark of one is kept
+        self.seen = seen or entry is not None or packed is not None
 
-    def set(self, entry: Any, *, html: str = "", csrf_placeholder: str = "") -> None:
+    def __repr__(self) -> str:
+        return f"Slot({self.key!r}, {self.generation!r}, seen={self.seen})"
+
+    @property
+    def entry(self) -> Any:
+        """The cached entry, or None on a miss."""
+        packed, self._packed = self._packed, None
+        if packed is not None and self.generation is not None:
+            try:
+                self._entry = pickle.loads(zlib.decompress(packed))  # noqa: S301 - our own entry
+            except Exception:  # written by another version of the code: computed again
+                log.warning("jobs cache: cannot unpack %s", self.key, exc_info=True)
+                return None
+            local.put(self.key, self.generation, self._created, self._entry)
+        return self._entry
+
+    def set(
+        self, entry: Any, *, html: str = "", csrf_placeholder: str = "", from_second: bool = False
+    ) -> None:
         """Keep ``entry`` for ``TTL_SECONDS``. ``html``: the fragment it holds, checked to
         be free of CSRF tokens (which would hand one visitor's token to the next): no token
-        slot at all, or only ``csrf_placeholder`` in each."""
+        slot at all, or only ``csrf_placeholder`` in each. ``from_second``: keep only a mark
+        unless the slot was ``seen`` (see the class docstring); this process still keeps
+        the entry in its memory."""
         if self.generation is None:
             return
         if not csrf_free(html, csrf_placeholder):
@@ -202,11 +241,15 @@ class Slot:
             return
         created = time.time()
         try:
-            packed = zlib.compress(pickle.dumps(entry, pickle.HIGHEST_PROTOCOL), 1)
-            cache.set(self.key, (self.generation, packed, created), timeout=TTL_SECONDS)
+            if from_second and not self.seen:
+                cache.set(self.key, (self.generation, None, created), timeout=TTL_SECONDS)
+            else:
+                packed = zlib.compress(pickle.dumps(entry, pickle.HIGHEST_PROTOCOL), 1)
+                cache.set(self.key, (self.generation, packed, created), timeout=TTL_SECONDS)
         except Exception:
             log.warning("jobs cache: cannot keep %s", self.key, exc_info=True)
             return
+        self.seen = True
         local.put(self.key, self.generation, created, entry)
 
 
@@ -227,28 +270,45 @@ def lookup(kind: str, parts: Iterable[tuple[str, str]], read_generation: int | N
     cached under the current generation: one cache read (of the generation alone when this
     process holds the entry already; none when the caller passes, as ``read_generation``,
     the generation it has just read for another slot of the same request)."""
-    key = cache_key(kind, parts)
+    return lookup_many([(kind, parts)], read_generation)[0]
+
+
+def lookup_many(
+    wanted: Iterable[tuple[str, Iterable[tuple[str, str]]]], read_generation: int | None = None
+) -> list[Slot]:
+    """``lookup`` of several slots, ``(kind, parts)`` each, in one cache read: of the
+    generation alone when this process holds every entry, else of the generation and the
+    entries it does not hold. An entry read is unpacked only when the caller asks for it
+    (``Slot.entry``)."""
+    keys = [cache_key(kind, parts) for kind, parts in wanted]
+    held = [key in local.entries for key in keys]
     try:
-        if key in local.entries:
+        if all(held):
             gen = read_generation if read_generation is not None else _read_generation()
             if gen is not None:
-                hit, entry = local.get(key, gen)
-                if hit:
-                    return Slot(key, gen, entry)
-        found = cache.get_many([GENERATION_KEY, key])
+                found_here = [local.get(key, gen) for key in keys]
+                if all(hit for hit, _ in found_here):
+                    return [Slot(key, gen, entry) for key, (_, entry) in zip(keys, found_here, strict=True)]
+            held = [False] * len(keys)
+        found = cache.get_many([GENERATION_KEY, *(key for key, here in zip(keys, held, strict=True) if not here)])
     except Exception:  # the cache is down: pages are computed every time
-        log.warning("jobs cache: cannot read %s", key, exc_info=True)
-        return Slot(key, None)
+        log.warning("jobs cache: cannot read %s", ", ".join(keys), exc_info=True)
+        return [Slot(key, None) for key in keys]
     gen = found.get(GENERATION_KEY)
     if gen is None:
-        return Slot(key, generation())
-    stored = found.get(key)
-    if not (isinstance(stored, tuple) and len(stored) == 3 and stored[0] == gen):
-        return Slot(key, gen)
-    try:
-        entry = pickle.loads(zlib.decompress(stored[1]))  # noqa: S301 - our own entry
-    except Exception:  # written by another version of the code: computed again
-        log.warning("jobs cache: cannot unpack %s", key, exc_info=True)
-        return Slot(key, gen)
-    local.put(key, gen, stored[2], entry)
-    return Slot(key, gen, entry)
+        gen = generation()
+        return [Slot(key, gen) for key in keys]
+    slots = []
+    for key, here in zip(keys, held, strict=True):
+        if here:  # not read: this process's copy, if still current
+            hit, entry = local.get(key, gen)
+            slots.append(Slot(key, gen, entry) if hit else Slot(key, gen))
+            continue
+        stored = found.get(key)
+        if not (isinstance(stored, tuple) and len(stored) == 3 and stored[0] == gen):
+            slots.append(Slot(key, gen))
+        elif stored[1] is None:  # the mark of a first request (``Slot.set``)
+            slots.append(Slot(key, gen, seen=True))
+        else:
+            slots.append(Slot(key, gen, packed=stored[1], created=stored[2]))
+    return slots

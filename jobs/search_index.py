@@ -32,6 +32,7 @@ it off.
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import re
@@ -620,6 +621,22 @@ def _install(index: Index) -> None:
 
 def _rebuild(generation: int | None) -> None:
     _install(build(generation))  # changes since ``generation``: the next search's refresh
+    settle_heap()
+
+
+def settle_heap() -> None:
+    """Take what the process holds for good (the index, Django's own objects) out of the
+    garbage collector's way: a collection of the oldest generation walked all of it, about
+    0.2 s with the index of 100,000 jobs, during which the worker answered nothing (the
+    p99 of every benchmark row). Everything alive is moved to the permanent generation
+    (``gc.freeze``), which collections skip; it is still freed when no longer referenced.
+    The objects frozen the time before (the previous index's among them) are put back
+    first and the whole heap collected once, so that nothing is frozen as garbage: one
+    such pause per rebuild (every ``REBUILD_SECONDS``), in the background thread, instead of
+    one at every full collection."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def _in_background(work: Any, argument: Any) -> None:

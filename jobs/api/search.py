@@ -174,7 +174,7 @@ def _fill(slot: jobs_cache.Slot, params: Any, page_size: int, cursor: str | None
     head = {"count": page.count, "count_capped": page.count_capped, "match": page.step}
     rest = _json(head)[1:-1] + b',"results":' + results_json(page.jobs) + b"}"
     cached = {"next_cursor": page.next_cursor, "rest": rest}
-    slot.set(cached)
+    slot.set(cached, from_second=True)  # a page asked once is not stored for nobody
     return cached
 
 

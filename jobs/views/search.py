@@ -582,19 +582,28 @@ def search(request: HttpRequest) -> HttpResponse:
     fragment = SEARCH_TEMPLATES.get(htmx.target or "") if htmx and not htmx.history_restore_request else None
     template = fragment or PAGE_TEMPLATE
     generic: jobs_cache.Slot | None = None
+    results_slot = ("search-page", [("template", template), *search_cache_parts(request.GET, "cursor")])
     if _is_generic(request):
-        # the exact URL: whatever the page shows of it (the log-in link's "next") is the same
-        generic = jobs_cache.lookup(
-            "search-generic",
-            [("template", template), ("full", "" if fragment else "1"), ("url", request.get_full_path())],
+        # the exact URL: whatever the page shows of it (the log-in link's "next") is the same;
+        # read with the results' slot (one round trip; that one is unpacked only if needed)
+        generic, slot = jobs_cache.lookup_many(
+            [
+                (
+                    "search-generic",
+                    [("template", template), ("full", "" if fragment else "1"), ("url", request.get_full_path())],
+                ),
+                results_slot,
+            ]
         )
         if isinstance(generic.entry, list):
             return _fill_csrf(request, generic.entry)
-    slot = jobs_cache.lookup(
-        "search-page", [("template", template), *search_cache_parts(request.GET, "cursor")]
-    )
+    else:
+        slot = jobs_cache.lookup(*results_slot)
     saved: set[int] | None = None
     hit = isinstance(slot.entry, dict)
+    # the whole page is kept for a visitor without a session from the second request for
+    # its URL on, as the results are (``from_second`` below)
+    keep_page = slot.seen
     if hit:
         results = _Results(**slot.entry)
         valid = True
@@ -606,16 +615,17 @@ def search(request: HttpRequest) -> HttpResponse:
             return redirect(_search_url(search_query_string(request.GET)))
         valid = saved is not None
         if valid:
-            # plain data in the cache, not this class: entries outlive a deploy
+            # plain data in the cache, not this class: entries outlive a deploy. Kept from
+            # the second request on (the first keeps a mark): a search asked once (most of
+            # a long tail) is not packed and stored for nobody
             slot.set(
                 {"html": results.html, "jobs": list(results.jobs), "query": results.query},
                 html=results.html,
+                from_second=True,
             )
     html = _personalise(request, results, saved)
     if generic is not None and valid:
-        # the whole page is kept from the second request for its URL on: a search asked
-        # once (the long tail) is not packed and stored twice
-        return _generic_page(request, generic if hit else None, html, results.query, full=not fragment)
+        return _generic_page(request, generic if keep_page else None, html, results.query, full=not fragment)
     if fragment:
         return HttpResponse(html)
     return render(request, "jobs/search/search.html", {"body": mark_safe(html), "query": results.query})  # noqa: S308 - rendered by templates

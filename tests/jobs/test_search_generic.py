@@ -325,6 +325,86 @@ def test_local_copies_follow_the_generation_and_expire(monkeypatch):
     assert jobs_cache.lookup("test", [("q", "a")]).entry is None
 
 
+# --- kept from the second request -----------------------------------------------------------------
+
+
+def test_a_slot_kept_from_the_second_time_keeps_only_a_mark_the_first_time():
+    slot = jobs_cache.lookup("test", [("q", "a")])
+    assert not slot.seen
+    slot.set({"html": "one"}, from_second=True)
+    generation, packed, _ = cache.get(slot.key)
+    assert (generation, packed) == (slot.generation, None)  # a mark, not the entry
+    assert jobs_cache.lookup("test", [("q", "a")]).entry == {"html": "one"}  # this process keeps it
+
+    jobs_cache.local.clear()  # as another process sees it
+    again = jobs_cache.lookup("test", [("q", "a")])
+    assert again.entry is None and again.seen
+    again.set({"html": "two"}, from_second=True)
+
+    jobs_cache.local.clear()
+    third = jobs_cache.lookup("test", [("q", "a")])
+    assert third.entry == {"html": "two"} and third.seen
+
+    jobs_cache.bump_generation()  # marks count only under their generation, as entries do
+    assert not jobs_cache.lookup("test", [("q", "a")]).seen
+
+
+def test_lookup_many_reads_once_and_unpacks_only_what_is_asked_for(monkeypatch):
+    jobs_cache.lookup("test", [("q", "a")]).set({"html": "a"})
+    jobs_cache.lookup("test", [("q", "b")]).set({"html": "b"})
+    jobs_cache.local.clear()
+    reads: list[list[str]] = []
+    real_get_many = cache.get_many
+    monkeypatch.setattr(cache, "get_many", lambda keys: reads.append(keys) or real_get_many(keys))
+
+    a, b, c = jobs_cache.lookup_many([("test", [("q", "a")]), ("test", [("q", "b")]), ("test", [("q", "c")])])
+
+    assert len(reads) == 1 and len(reads[0]) == 4  # the generation and three slots
+    assert a.entry == {"html": "a"} and c.entry is None and not c.seen
+    assert a.key in jobs_cache.local.entries and b.key not in jobs_cache.local.entries  # b not unpacked
+    assert b.seen and b.entry == {"html": "b"} and b.key in jobs_cache.local.entries
+
+
+def test_lookup_many_serves_what_this_process_holds_and_reads_the_rest(monkeypatch):
+    jobs_cache.lookup("test", [("q", "a")]).set({"html": "a"})
+    held = jobs_cache.lookup("test", [("q", "b")])
+    held.set({"html": "b"})
+    cache.delete(held.key)  # only this process's copy is left
+    jobs_cache.local.entries.pop(jobs_cache.cache_key("test", [("q", "a")]))
+
+    a, b = jobs_cache.lookup_many([("test", [("q", "a")]), ("test", [("q", "b")])])
+
+    assert a.entry == {"html": "a"} and b.entry == {"html": "b"}
+
+
+def test_a_search_is_stored_from_its_second_request_across_processes():
+    django_jobs(3)
+    url = "/jobs/search/?q=django"
+
+    first, first_queries = get(Client(), SEARCH, {"q": "django"})
+    jobs_cache.local.clear()  # each request in another process
+    assert generic_entry(url) is None
+    second, second_queries = get(Client(), SEARCH, {"q": "django"})  # searched again, kept now
+    jobs_cache.local.clear()
+    assert generic_entry(url) is not None
+    jobs_cache.local.clear()
+    third, third_queries = get(Client(), SEARCH, {"q": "django"})
+
+    assert first_queries > 0 and second_queries > 0 and third_queries == 0
+    assert TOKEN_RE.sub("T", text(first)) == TOKEN_RE.sub("T", text(second)) == TOKEN_RE.sub("T", text(third))
+
+
+def test_the_api_stores_a_page_from_its_second_request_across_processes(api_client):
+    django_jobs(3)
+    answers = []
+    for _ in range(3):
+        jobs_cache.local.clear()  # each request in another process
+        answers.append(get(api_client, API, {"q": "django"}))
+
+    assert [queries > 0 for _, queries in answers] == [True, True, False]
+    assert answers[0][0].content == answers[1][0].content == answers[2][0].content
+
+
 def test_the_local_copies_are_bounded():
     for i in range(jobs_cache.LOCAL_ENTRIES + 10):
         jobs_cache.lookup("test", [("i", str(i))]).set(i)

@@ -1,0 +1,45 @@
+"""The benchmark's long tails ask for distinct URLs: a URL listed twice would be served from
+the response cache in a run that claims every request misses it."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def bench_run():
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_long_tail_filters_are_distinct_and_each_option_is_used(bench_run):
+    filters = bench_run.LONG_TAIL_FILTERS
+
+    assert len(filters) == len(set(filters)) == 48
+    # each option in its share of the combinations (budget types 3, levels 4, orders 2, ages 2)
+    shares = {"&budget_type=fixed": 3, "&experience_level=expert": 4, "&sort=newest": 2, "&posted_within=30d": 2}
+    for option, ways in shares.items():
+        assert sum(option in f for f in filters) == len(filters) // ways
+
+
+def test_a_long_tail_script_lists_every_url_once(bench_run, tmp_path, monkeypatch):
+    monkeypatch.setattr(bench_run, "RESULTS", tmp_path)
+
+    script = bench_run.long_tail_script("t", ["/a/?q=x", "/a/?q=y"], ["", "&sort=newest"])
+
+    text = script.read_text()
+    assert re.search(r'local paths = \{"/a/\?q=x","/a/\?q=y"\}', text)
+    assert 'local tails = {"","&sort=newest"}' in text
+    with pytest.raises(ValueError, match="listed twice"):
+        bench_run.long_tail_script("t", ["/a/?q=x", "/a/?q=x"], [""])
+    with pytest.raises(ValueError, match="listed twice"):
+        bench_run.long_tail_script("t", ["/a/?q=x"], ["&sort=newest", "&sort=newest"])

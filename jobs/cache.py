@@ -290,7 +290,9 @@ def lookup_many(
                 if all(hit for hit, _ in found_here):
                     return [Slot(key, gen, entry) for key, (_, entry) in zip(keys, found_here, strict=True)]
             held = [False] * len(keys)
-        found = cache.get_many([GENERATION_KEY, *(key for key, here in zip(keys, held, strict=True) if not here)])
+        found = cache.get_many(
+            [GENERATION_KEY, *(key for key, here in zip(keys, held, strict=True) if not here)]
+        )
     except Exception:  # the cache is down: pages are computed every time
         log.warning("jobs cache: cannot read %s", ", ".join(keys), exc_info=True)
         return [Slot(key, None) for key in keys]

@@ -590,7 +590,11 @@ def search(request: HttpRequest) -> HttpResponse:
             [
                 (
                     "search-generic",
-                    [("template", template), ("full", "" if fragment else "1"), ("url", request.get_full_path())],
+                    [
+                        ("template", template),
+                        ("full", "" if fragment else "1"),
+                        ("url", request.get_full_path()),
+                    ],
                 ),
                 results_slot,
             ]

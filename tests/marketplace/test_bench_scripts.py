@@ -26,7 +26,12 @@ def test_the_long_tail_filters_are_distinct_and_each_option_is_used(bench_run):
 
     assert len(filters) == len(set(filters)) == 48
     # each option in its share of the combinations (budget types 3, levels 4, orders 2, ages 2)
-    shares = {"&budget_type=fixed": 3, "&experience_level=expert": 4, "&sort=newest": 2, "&posted_within=30d": 2}
+    shares = {
+        "&budget_type=fixed": 3,
+        "&experience_level=expert": 4,
+        "&sort=newest": 2,
+        "&posted_within=30d": 2,
+    }
     for option, ways in shares.items():
         assert sum(option in f for f in filters) == len(filters) // ways
 

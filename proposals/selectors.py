@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.models import FreelancerProfile, User
 from accounts.teams import client_side_q as team_client_side_q
 from jobs.models import Invitation, Job
+from marketplace.prepared import PreparedQuery
 from payments.fees import freelancer_earnings
 
 from .models import (
@@ -192,17 +193,21 @@ def connects_balance(*, user: Any) -> int | None:
     """
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    # [] no freelancer profile; [None] a freelancer without a wallet yet; [balance]
-    rows = list(
-        FreelancerProfile.objects.filter(user_id=user.pk).values_list(
-            "user__connects_wallet__balance", flat=True
-        )[:1]
-    )
+    # [] no freelancer profile; [(None,)] a freelancer without a wallet yet; [(balance,)]
+    rows = _BALANCE.rows(user_id=user.pk)
     if not rows:
         return None
-    if rows[0] is None:
+    if rows[0][0] is None:
         return min(settings.CONNECTS_MONTHLY_GRANT, settings.CONNECTS_ROLLOVER_CAP)
-    return int(rows[0])
+    return int(rows[0][0])
+
+
+def _balance_query(user_id: int) -> QuerySet[FreelancerProfile]:
+    return FreelancerProfile.objects.filter(user_id=user_id).values_list("user__connects_wallet__balance")[:1]
+
+
+# on every signed-in freelancer's page: compiled once per process (marketplace.prepared)
+_BALANCE = PreparedQuery(_balance_query)
 
 
 def connects_history(*, user: User) -> QuerySet[ConnectsTransaction]:

@@ -27,10 +27,12 @@ import time
 from datetime import datetime
 from html import escape as _html_escape
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.humanize.templatetags.humanize import intcomma, naturaltime
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.paginator import Paginator
@@ -38,7 +40,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import URLPattern, get_script_prefix, path, reverse
+from django.urls import URLPattern, get_script_prefix, get_urlconf, path, reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -531,6 +533,37 @@ def _filters_fragment(
     return mark_safe(html.replace(marker, conditional_escape("" if q_value is None else q_value)))  # noqa: S308 - escaped
 
 
+_NEXT_MARK = "JOBSSEARCHNEXTPATH"  # letters only: the urlencode filter and escaping keep it as it is
+
+
+class _PathStandIn:
+    def get_full_path(self) -> str:
+        return _NEXT_MARK
+
+
+@functools.lru_cache(maxsize=64)
+def _login_invitation_frame(
+    root_urlconf: Any, urlconf: Any, script_prefix: str, language: str | None
+) -> tuple[str, str]:
+    html = render_to_string(
+        "jobs/search/_save_search.html", {"user": AnonymousUser(), "request": _PathStandIn()}
+    )
+    head, mark, tail = html.partition(_NEXT_MARK)
+    assert mark, "jobs/search/_save_search.html no longer shows the page's path"
+    return head, tail
+
+
+def login_invitation(full_path: str) -> str:
+    """jobs/search/_save_search.html for a visitor (the log-in link back to ``full_path``),
+    as the template renders it: rendered once per process around a stand-in for the path,
+    which is then put in as the template's ``urlencode`` filter writes it (a tenth of an
+    uncached search for a visitor was this template)."""
+    head, tail = _login_invitation_frame(
+        settings.ROOT_URLCONF, get_urlconf(), get_script_prefix(), get_language()
+    )
+    return head + conditional_escape(quote(full_path, safe="/")) + tail
+
+
 def _personalise(request: HttpRequest, results: _Results, saved: set[int] | None = None) -> str:
     """``results`` with the viewer's parts filled in: "Save this search" (or the log-in
     link) and the save buttons with the viewer's saved flags (``saved``: the ids of the
@@ -545,10 +578,13 @@ def _personalise(request: HttpRequest, results: _Results, saved: set[int] | None
         personal["csrf_token"] = get_token(request)
     html = results.html
     if SAVE_SEARCH_MARK in html:
-        block = render_to_string(
-            "jobs/search/_save_search.html",
-            {**personal, "query_string": search_query_string(request.GET), "query": results.query},
-        )
+        if user.is_authenticated:
+            block = render_to_string(
+                "jobs/search/_save_search.html",
+                {**personal, "query_string": search_query_string(request.GET), "query": results.query},
+            )
+        else:
+            block = login_invitation(request.get_full_path())
         html = html.replace(SAVE_SEARCH_MARK, block, 1)
     buttons: dict[str, str] = {}
     if user.is_authenticated and results.jobs:

@@ -8,10 +8,12 @@ import itertools
 from types import SimpleNamespace
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.template.loader import render_to_string
+from django.urls import set_script_prefix
 from django.utils.safestring import mark_safe
 
-from jobs.views.search import PAGE_TEMPLATE, render_page_list, render_search_body
+from jobs.views.search import PAGE_TEMPLATE, login_invitation, render_page_list, render_search_body
 
 ODD = "<b>\"Django\" & 'React'</b>"
 CHIPS = [
@@ -102,3 +104,39 @@ def test_values_are_escaped():
     assert "<b>" not in html.replace('<form id="filters">', "")
     assert "&lt;b&gt;&quot;Django&quot; &amp; &#x27;React&#x27;&lt;/b&gt;" in html
     assert '"q" & more' in html and "A & B" in html  # the safe fragments as they are
+
+
+# --- the visitor's log-in invitation --------------------------------------------------------------
+
+
+class _Request:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def get_full_path(self) -> str:
+        return self.path
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/jobs/search/",
+        "/jobs/search/?q=django&sort=newest",
+        '/jobs/search/?q=<b>"caf\u00e9"</b> & co&skills=1&skills=2',
+        "/jobs/search/?q=a%20b+c&location=US#frag",
+        "/jobs/search/?q=JOBSSEARCHNEXTPATH",
+    ],
+)
+def test_the_login_invitation_is_the_templates(path):
+    def template() -> str:
+        return render_to_string(
+            "jobs/search/_save_search.html", {"user": AnonymousUser(), "request": _Request(path)}
+        )
+
+    assert login_invitation(path) == template()
+    set_script_prefix("/market/")
+    try:
+        assert login_invitation(path) == template()
+        assert 'href="/market/accounts/login/?next=' in login_invitation(path)
+    finally:
+        set_script_prefix("/")

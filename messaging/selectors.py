@@ -192,7 +192,7 @@ def unread_total(*, user: User) -> int:
     return int(total or 0)
 
 
-def _badges_query(user_id: int) -> QuerySet[User]:
+def _badges_query(user_id: int) -> QuerySet[Any, Any]:
     messages = (
         Participant.objects.filter(user=OuterRef("pk"), left_at__isnull=True)
         .values("user_id")

@@ -202,7 +202,7 @@ def connects_balance(*, user: Any) -> int | None:
     return int(rows[0][0])
 
 
-def _balance_query(user_id: int) -> QuerySet[FreelancerProfile]:
+def _balance_query(user_id: int) -> QuerySet[Any, Any]:
     return FreelancerProfile.objects.filter(user_id=user_id).values_list("user__connects_wallet__balance")[:1]
 
 

@@ -578,6 +578,7 @@ def _personalise(request: HttpRequest, results: _Results, saved: set[int] | None
         personal["csrf_token"] = get_token(request)
     html = results.html
     if SAVE_SEARCH_MARK in html:
+        block: str
         if user.is_authenticated:
             block = render_to_string(
                 "jobs/search/_save_search.html",

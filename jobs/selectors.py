@@ -108,6 +108,7 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import Category, ExperienceLevel, Skill, Subcategory, User
 from accounts.teams import client_side_q as team_client_side_q
 from marketplace.errors import ApplicationError
+from marketplace.prepared import PreparedQuery
 
 from .models import Invitation, Job, SavedJob, SavedSearch
 
@@ -229,7 +230,15 @@ def saved_job_ids(*, user: Viewer, job_ids: list[int]) -> set[int]:
     user_id = _user_id(user)
     if user_id is None or not job_ids:
         return set()
-    return set(SavedJob.objects.filter(user_id=user_id, job_id__in=job_ids).values_list("job_id", flat=True))
+    return {job_id for (job_id,) in _SAVED.rows(user_id=user_id, job_ids=job_ids)}
+
+
+def _saved_query(user_id: int, job_ids: list[int]) -> QuerySet[Any, Any]:
+    return SavedJob.objects.filter(user_id=user_id, job_id__in=job_ids).values_list("job_id")
+
+
+# on every signed-in search page: compiled once per process and page size (marketplace.prepared)
+_SAVED = PreparedQuery(_saved_query)
 
 
 def description_excerpt(text: str) -> str:

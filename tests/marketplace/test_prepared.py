@@ -53,3 +53,26 @@ def test_arguments_must_be_the_builders_integers(arguments):
 
     with pytest.raises(TypeError):
         query.rows(**arguments)
+
+
+def test_list_arguments_are_compiled_per_length_and_deduplicated():
+    users = [factories.make_freelancer() for _ in range(4)]
+    ids = [user.pk for user in users]
+    built: list[int] = []
+
+    def build(user_ids: list[int]):
+        built.append(len(user_ids))
+        return User.objects.filter(pk__in=user_ids).order_by("pk").values_list("pk")
+
+    query = PreparedQuery(build)
+
+    assert query.rows(user_ids=ids) == [(pk,) for pk in sorted(ids)]
+    assert query.rows(user_ids=list(reversed(ids))) == [(pk,) for pk in sorted(ids)]
+    assert query.rows(user_ids=ids[:2]) == [(pk,) for pk in sorted(ids[:2])]
+    assert query.rows(user_ids=[ids[0], ids[0], ids[1]]) == [(pk,) for pk in sorted(ids[:2])]
+    assert query.rows(user_ids=[-5, ids[3]]) == [(ids[3],)]
+    assert built == [4, 2]  # one compilation per length
+    with pytest.raises(TypeError):
+        query.rows(user_ids=[])
+    with pytest.raises(TypeError):
+        query.rows(user_ids=[1, "2"])

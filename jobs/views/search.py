@@ -26,6 +26,7 @@ import re
 import time
 from datetime import datetime
 from html import escape as _html_escape
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 
@@ -542,9 +543,7 @@ class _PathStandIn:
 
 
 @functools.lru_cache(maxsize=64)
-def _login_invitation_frame(
-    root_urlconf: Any, urlconf: Any, script_prefix: str, language: str | None
-) -> tuple[str, str]:
+def _login_invitation_frame(url_key: tuple[Any, ...]) -> tuple[str, str]:
     html = render_to_string(
         "jobs/search/_save_search.html", {"user": AnonymousUser(), "request": _PathStandIn()}
     )
@@ -553,14 +552,68 @@ def _login_invitation_frame(
     return head, tail
 
 
+_TOKEN_MARK = "JOBSSEARCHCSRFTOKEN"  # letters only, as the tokens: escaping keeps both as they are
+_QUERY_STRING_MARK = "JOBSSEARCHQUERYSTRING"
+_NAME_MARK = "JOBSSEARCHNAME"
+_SAVE_SEARCH_MARKS = re.compile(f"{_TOKEN_MARK}|{_QUERY_STRING_MARK}|{_NAME_MARK}")
+
+
+def _url_key() -> tuple[Any, ...]:
+    """What a rendering with ``{% url %}`` depends on besides its context."""
+    return (settings.ROOT_URLCONF, get_urlconf(), get_script_prefix(), get_language())
+
+
+@functools.lru_cache(maxsize=64)
+def _button_frames(url_key: tuple[Any, ...]) -> dict[bool, str]:
+    return {
+        state: render_to_string(
+            "jobs/partials/save_button.html",
+            {"csrf_token": _TOKEN_MARK, "job": {"public_id": ID_MARK}, "saved": state},
+        )
+        for state in (False, True)
+    }
+
+
+def save_buttons(csrf_token: str) -> dict[bool, str]:
+    """jobs/partials/save_button.html unsaved and saved, for a job whose public id is
+    ``ID_MARK``, with this token: rendered once per process around a stand-in token."""
+    return {
+        state: html.replace(_TOKEN_MARK, csrf_token) for state, html in _button_frames(_url_key()).items()
+    }
+
+
+@functools.lru_cache(maxsize=64)
+def _save_search_frame(url_key: tuple[Any, ...]) -> str:
+    return render_to_string(
+        "jobs/search/_save_search.html",
+        {
+            "user": SimpleNamespace(is_authenticated=True),
+            "csrf_token": _TOKEN_MARK,
+            "query_string": _QUERY_STRING_MARK,
+            "query": _NAME_MARK,
+        },
+    )
+
+
+def save_search_form(csrf_token: str, query_string: str, query: str) -> str:
+    """jobs/search/_save_search.html for a signed-in viewer: rendered once per process
+    around stand-ins for the token, the search's parameters and its name, which are put in
+    escaped as the template escapes them."""
+    values = {
+        _TOKEN_MARK: csrf_token,
+        _QUERY_STRING_MARK: conditional_escape(query_string),
+        _NAME_MARK: conditional_escape(query),
+    }
+    # in one pass: a stand-in inside the search's own text stays as it is
+    return _SAVE_SEARCH_MARKS.sub(lambda mark: values[mark.group()], _save_search_frame(_url_key()))
+
+
 def login_invitation(full_path: str) -> str:
     """jobs/search/_save_search.html for a visitor (the log-in link back to ``full_path``),
     as the template renders it: rendered once per process around a stand-in for the path,
     which is then put in as the template's ``urlencode`` filter writes it (a tenth of an
     uncached search for a visitor was this template)."""
-    head, tail = _login_invitation_frame(
-        settings.ROOT_URLCONF, get_urlconf(), get_script_prefix(), get_language()
-    )
+    head, tail = _login_invitation_frame(_url_key())
     return head + conditional_escape(quote(full_path, safe="/")) + tail
 
 
@@ -580,10 +633,7 @@ def _personalise(request: HttpRequest, results: _Results, saved: set[int] | None
     if SAVE_SEARCH_MARK in html:
         block: str
         if user.is_authenticated:
-            block = render_to_string(
-                "jobs/search/_save_search.html",
-                {**personal, "query_string": search_query_string(request.GET), "query": results.query},
-            )
+            block = save_search_form(personal["csrf_token"], search_query_string(request.GET), results.query)
         else:
             block = login_invitation(request.get_full_path())
         html = html.replace(SAVE_SEARCH_MARK, block, 1)
@@ -591,15 +641,10 @@ def _personalise(request: HttpRequest, results: _Results, saved: set[int] | None
     if user.is_authenticated and results.jobs:
         if saved is None:
             saved = selectors.saved_job_ids(user=user, job_ids=[pk for pk, _ in results.jobs])
-        # the button in its two states, rendered once each for a stand-in job, then made
-        # each card's by putting its public id in (20 renderings with 4 URL lookups each
-        # were half the time of a cached page for a logged-in viewer)
-        button = {
-            state: render_to_string(
-                "jobs/partials/save_button.html", {**personal, "job": {"public_id": ID_MARK}, "saved": state}
-            )
-            for state in (False, True)
-        }
+        # the button in its two states, rendered once per process for a stand-in job and
+        # token, then made each card's by putting its public id in (20 renderings with 4 URL
+        # lookups each were half the time of a cached page for a logged-in viewer)
+        button = save_buttons(personal["csrf_token"])
         buttons = {
             public_id: button[pk in saved].replace(ID_MARK, public_id) for pk, public_id in results.jobs
         }

@@ -13,7 +13,15 @@ from django.template.loader import render_to_string
 from django.urls import set_script_prefix
 from django.utils.safestring import mark_safe
 
-from jobs.views.search import PAGE_TEMPLATE, login_invitation, render_page_list, render_search_body
+from jobs.views.search import (
+    ID_MARK,
+    PAGE_TEMPLATE,
+    login_invitation,
+    render_page_list,
+    render_search_body,
+    save_buttons,
+    save_search_form,
+)
 
 ODD = "<b>\"Django\" & 'React'</b>"
 CHIPS = [
@@ -138,5 +146,54 @@ def test_the_login_invitation_is_the_templates(path):
     try:
         assert login_invitation(path) == template()
         assert 'href="/market/accounts/login/?next=' in login_invitation(path)
+    finally:
+        set_script_prefix("/")
+
+
+# --- the signed-in viewer's parts ---------------------------------------------------------------
+
+
+TOKEN = "aB3" * 21 + "z"
+
+
+@pytest.mark.parametrize(
+    ("query_string", "query"),
+    [
+        ("", ""),
+        ("q=django&sort=newest", "django"),
+        ('q=%3Cb%3E&x="1"&y=<i>', '<b>"caf\u00e9"</b> & co'),
+        ("q=JOBSSEARCHNAME", "JOBSSEARCHQUERYSTRING JOBSSEARCHCSRFTOKEN"),
+    ],
+)
+def test_the_save_search_form_is_the_templates(query_string, query):
+    def template() -> str:
+        context = {
+            "user": SimpleNamespace(is_authenticated=True),
+            "csrf_token": TOKEN,
+            "query_string": query_string,
+            "query": query,
+        }
+        return render_to_string("jobs/search/_save_search.html", context)
+
+    assert save_search_form(TOKEN, query_string, query) == template()
+    set_script_prefix("/market/")
+    try:
+        assert save_search_form(TOKEN, query_string, query) == template()
+        assert 'action="/market/jobs/searches/"' in save_search_form(TOKEN, query_string, query)
+    finally:
+        set_script_prefix("/")
+
+
+def test_the_save_buttons_are_the_templates():
+    for state in (False, True):
+        expected = render_to_string(
+            "jobs/partials/save_button.html",
+            {"csrf_token": TOKEN, "job": {"public_id": "~abc"}, "saved": state},
+        )
+        assert save_buttons(TOKEN)[state].replace(ID_MARK, "~abc") == expected
+        assert TOKEN in expected and "/jobs/~abc/" in expected
+    set_script_prefix("/market/")
+    try:
+        assert "/market/jobs/~abc/save/" in save_buttons(TOKEN)[False].replace(ID_MARK, "~abc")
     finally:
         set_script_prefix("/")

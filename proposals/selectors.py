@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -193,17 +193,36 @@ def connects_balance(*, user: Any) -> int | None:
     """
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    # [] no freelancer profile; [(None,)] a freelancer without a wallet yet; [(balance,)]
     rows = _BALANCE.rows(user_id=user.pk)
-    if not rows:
+    return connects_shown(*rows[0]) if rows else None
+
+
+def connects_annotations() -> dict[str, Any]:
+    """What ``connects_shown`` needs, as annotations of a ``User`` queryset."""
+    return {
+        "connects_is_freelancer": Exists(FreelancerProfile.objects.filter(user_id=OuterRef("pk"))),
+        "connects_wallet_balance": Subquery(
+            ConnectsWallet.objects.filter(user_id=OuterRef("pk")).values("balance")[:1]
+        ),
+    }
+
+
+def connects_shown(is_freelancer: Any, wallet_balance: int | None) -> int | None:
+    """The balance the navigation shows: None for a user who is not a freelancer; what the
+    wallet's creation grants for a freelancer without a wallet yet."""
+    if not is_freelancer:
         return None
-    if rows[0][0] is None:
+    if wallet_balance is None:
         return min(settings.CONNECTS_MONTHLY_GRANT, settings.CONNECTS_ROLLOVER_CAP)
-    return int(rows[0][0])
+    return int(wallet_balance)
 
 
 def _balance_query(user_id: int) -> QuerySet[Any, Any]:
-    return FreelancerProfile.objects.filter(user_id=user_id).values_list("user__connects_wallet__balance")[:1]
+    return (
+        User.objects.filter(pk=user_id)
+        .annotate(**connects_annotations())
+        .values_list("connects_is_freelancer", "connects_wallet_balance")  # type: ignore[misc]
+    )
 
 
 # on every signed-in freelancer's page: compiled once per process (marketplace.prepared)

@@ -101,7 +101,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "marketplace.context_processors.site",
-                "messaging.context_processors.unread",
+                "marketplace.context_processors.navigation",
             ],
         },
     },

@@ -13,8 +13,8 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import ContentFlag
+from marketplace.context_processors import navigation
 from messaging import selectors, services
-from messaging.context_processors import unread
 from messaging.models import Block, Message, Participant
 from tests import factories
 from tests.messaging.conftest import pdf_upload, png_upload
@@ -370,7 +370,8 @@ def test_the_context_processor_counts_unread_messages_and_notifications(alice, b
     request = RequestFactory().get("/")
     request.user = bob
 
-    assert unread(request) == {"messaging_unread": 2, "notifications_unread": 1}
+    figures = navigation(request)
+    assert (figures["messaging_unread"], figures["notifications_unread"]) == (2, 1)
 
 
 def test_the_context_processor_is_empty_for_visitors():
@@ -378,7 +379,7 @@ def test_the_context_processor_is_empty_for_visitors():
 
     request = RequestFactory().get("/")
     request.user = AnonymousUser()
-    assert unread(request) == {}
+    assert navigation(request) == {}
 
 
 def test_the_nav_partial_shows_both_badges(alice, bob, conversation, send):
@@ -386,7 +387,9 @@ def test_the_nav_partial_shows_both_badges(alice, bob, conversation, send):
     request = RequestFactory().get("/")
     request.user = bob
 
-    page = render_to_string("messaging/partials/nav.html", {"user": bob, **unread(request)}, request=request)
+    page = render_to_string(
+        "messaging/partials/nav.html", {"user": bob, **navigation(request)}, request=request
+    )
 
     assert '<span data-role="count">1</span>' in page
     assert 'id="nav-messages-count"' in page

@@ -32,8 +32,9 @@ for one URL over and over measures the cache (after its first request). The "lon
 targets ask for a different URL on every request (keyword x filters x order x age, or a
 job of 20,000; no URL twice in a run, see ``long_tail_script``), so every request misses the
 response cache and pays for the search, the rendering and the cache's mark of a first
-request (jobs/cache.py): they measure the uncached path. Each is warmed for a few seconds first on URLs the timed run does not ask
-for, as a worker of a long run is warm (the keywords' lexemes, the jobs' card markup). The cached search rows
+request (jobs/cache.py): they measure the uncached path. Each is warmed for a few seconds
+first on URLs the timed run does not ask for, as a worker of a long run is warm (the
+keywords' lexemes, the jobs' card markup). The cached search rows
 are anonymous visitors (whole responses from the cache); "logged in" shows the same search
 for the benchmark freelancer (results from the cache, the viewer's parts rendered).
 """

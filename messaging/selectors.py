@@ -25,7 +25,6 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest
 
 from accounts.models import User
-from marketplace.prepared import PreparedQuery
 
 from .errors import AttachmentNotFound, ConversationNotFound
 from .models import (
@@ -194,7 +193,8 @@ def unread_total(*, user: User) -> int:
 
 def badge_annotations() -> dict[str, Any]:
     """The navigation's two badges as annotations of a ``User`` queryset: ``messages``
-    (unread over the user's active conversations) and ``notes`` (unread notifications)."""
+    (``unread_total``) and ``notes`` (``notification_unread_count``); one query with the
+    rest of the navigation's figures in ``marketplace.navigation``."""
     messages = (
         Participant.objects.filter(user=OuterRef("pk"), left_at__isnull=True)
         .values("user_id")
@@ -213,22 +213,6 @@ def badge_annotations() -> dict[str, Any]:
         "messages": Coalesce(Subquery(messages, output_field=IntegerField()), 0),
         "notes": Coalesce(Subquery(notes, output_field=IntegerField()), 0),
     }
-
-
-def _badges_query(user_id: int) -> QuerySet[Any, Any]:
-    # (the stubs cannot see annotations given as **kwargs)
-    return User.objects.filter(pk=user_id).annotate(**badge_annotations()).values_list("messages", "notes")  # type: ignore[misc]
-
-
-# compiled once per process: building this query cost more than running it (marketplace.prepared)
-_BADGES = PreparedQuery(_badges_query)
-
-
-def navigation_badges(*, user: User) -> tuple[int, int]:
-    """(``unread_total``, ``notification_unread_count``) in one query: the navigation's
-    two badges, on every signed-in page."""
-    rows = _BADGES.rows(user_id=user.pk)
-    return (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
 
 
 def unread_for_users(*, conversation_id: int, user_ids: list[int]) -> dict[int, tuple[int, int]]:

@@ -1,4 +1,5 @@
-"""Template helpers of proposals for pages other apps own (the job page, the navigation).
+"""Template helpers of proposals for pages other apps own (the job page; the navigation's
+Connects balance comes from ``marketplace.navigation``).
 
 Read-only: they never create a wallet or change anything.
 """
@@ -21,9 +22,3 @@ def proposal_apply_state(job: Any, user: Any = None) -> selectors.ApplyState:
     On the cached page for anonymous visitors ``user`` is empty: the state is "anonymous".
     """
     return selectors.apply_state(job=job, user=user or None)
-
-
-@register.simple_tag
-def connects_balance(user: Any = None) -> int | None:
-    """``{% connects_balance user as balance %}``: a freelancer's balance, None for others."""
-    return selectors.connects_balance(user=user or None)

@@ -20,8 +20,11 @@ pytestmark = pytest.mark.django_db
 
 
 def _expected(user) -> NavigationFigures:
-    messages, notes = messaging_selectors.navigation_badges(user=user)
-    return NavigationFigures(messages, notes, proposals_selectors.connects_balance(user=user))
+    return NavigationFigures(
+        messaging_selectors.unread_total(user=user),
+        messaging_selectors.notification_unread_count(user_id=user.pk),
+        proposals_selectors.connects_balance(user=user),
+    )
 
 
 def test_the_figures_are_the_selectors_in_one_query(settings):

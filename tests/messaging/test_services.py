@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import ContentFlag
 from marketplace.errors import ApplicationError
+from marketplace.navigation import navigation_figures
 from messaging import selectors, services
 from messaging.models import Block, Conversation, Message, Participant
 from tests import factories
@@ -576,7 +577,7 @@ def test_time_moves_the_edit_window_not_the_order(alice, bob, send):
     assert (later.seq, earlier.seq) == (1, 2)
 
 
-def test_navigation_badges_are_the_two_counts_in_one_query(
+def test_the_navigation_badges_are_the_two_counts_in_one_query(
     alice, bob, carol, conversation, django_assert_num_queries
 ):
     other = services.conversation_get_or_create_for_subject(participants=[alice, carol])
@@ -591,7 +592,8 @@ def test_navigation_badges_are_the_two_counts_in_one_query(
     # alice: three, one to carol too and the note that carol left; bob read two of three
     for user, expected in ((alice, (5, 2)), (bob, (1, 0)), (carol, (0, 0))):
         with django_assert_num_queries(1):
-            badges = selectors.navigation_badges(user=user)
+            figures = navigation_figures(user=user)
+        badges = (figures.messages, figures.notifications)
         assert badges == expected
         assert badges == (
             selectors.unread_total(user=user),

@@ -35,6 +35,7 @@ def serve(settings, tmp_path) -> Iterator[Live]:
 
     from tests.messaging.asgi import build_application
 
+    _fresh_channel_layers()
     settings.PRIVATE_MEDIA_ROOT = str(tmp_path / "private-media")
     settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
     with socket.socket() as probe:
@@ -54,7 +55,20 @@ def serve(settings, tmp_path) -> Iterator[Live]:
     yield Live(f"http://127.0.0.1:{port}")
     server.should_exit = True
     thread.join(timeout=10)
+    _fresh_channel_layers()
     _close_server_connections()
+
+
+def _fresh_channel_layers() -> None:
+    """Each server gets channel layers of its own. Channels keeps one layer object per
+    process, and the Redis layer keeps asyncio locks and counters of the receives in
+    progress: a server whose event loop ended while a consumer waited for a message leaves
+    them held, bound to that dead loop, and the next server's consumers then fail ("bound
+    to a different event loop"), so its pages fall back to reloading. In production a
+    process has one loop for its whole life; here every test starts a new one."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends = {}
 
 
 def _close_server_connections() -> None:

@@ -42,7 +42,15 @@ def serve(settings, tmp_path) -> Iterator[Live]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(build_application(), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        uvicorn.Config(
+            build_application(),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            # open websockets are cancelled after 3 s, so the thread ends within the join below
+            timeout_graceful_shutdown=3,
+        )
     )
     thread = threading.Thread(target=server.run, name="asgi-live-server", daemon=True)
     thread.start()

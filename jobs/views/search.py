@@ -714,7 +714,11 @@ def search(request: HttpRequest) -> HttpResponse:
         return _generic_page(request, generic if keep_page else None, html, results.query, full=not fragment)
     if fragment:
         return HttpResponse(html)
-    return render(request, "jobs/search/search.html", {"body": mark_safe(html), "query": results.query})  # noqa: S308 - rendered by templates
+    return member_page(request, html, results.query) or render(
+        request,
+        "jobs/search/search.html",
+        {"body": mark_safe(html), "query": results.query},  # noqa: S308 - rendered by templates
+    )
 
 
 def _generic_page(
@@ -755,6 +759,82 @@ def _generic_frame(request: HttpRequest, with_query: bool) -> tuple[str, str]:
         )
         found = _frames[with_query] = (time.monotonic() + FRAME_SECONDS, head, tail)
     return found[1], found[2]
+
+
+# A signed-in viewer's page around its body: the navigation differs by role, staff or not,
+# which badges show and whether there is a Connects balance, and within those only by a few
+# values (the token, the name, three figures). Rendering base.html for every request was
+# most of a signed-in search's time, so each process renders it once per such kind of
+# viewer around stand-ins, as ``_generic_frame`` does for visitors.
+_MESSAGES_MARK = "JOBSNAVMESSAGES"  # letters only, so escaping keeps every stand-in as it is
+_NOTES_MARK = "JOBSNAVNOTES"
+_CONNECTS_MARK = "JOBSNAVCONNECTS"
+_MEMBER_MARKS = re.compile(
+    f"({_TOKEN_MARK}|{_NAME_MARK}|{_MESSAGES_MARK}|{_NOTES_MARK}|{_CONNECTS_MARK}|{QUERY_MARK})"
+)
+
+
+@functools.lru_cache(maxsize=256)
+def _member_frame(key: tuple[Any, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """search.html around ``BODY_MARK`` for one kind of signed-in viewer, cut at its
+    stand-ins: odd items are stand-ins, even ones text (the head and the tail)."""
+    (_url, with_query, role, is_staff, messages_shown, notes_shown, has_connects, site) = key
+    context = {
+        **dict(site),
+        "body": mark_safe(BODY_MARK),  # noqa: S308 - a constant
+        "query": QUERY_MARK if with_query else "",
+        "csrf_token": _TOKEN_MARK,
+        "user": SimpleNamespace(
+            is_authenticated=True, is_staff=is_staff, suspended_at=None, display_name=_NAME_MARK
+        ),
+        "active_role": role,
+        "messages": (),
+        "messaging_unread": _MESSAGES_MARK if messages_shown else 0,
+        "notifications_unread": _NOTES_MARK if notes_shown else 0,
+        "nav_connects": _CONNECTS_MARK if has_connects else None,
+    }
+    head, mark, tail = render_to_string("jobs/search/search.html", context).partition(BODY_MARK)
+    assert mark, "jobs/search/search.html no longer shows its body"
+    return tuple(_MEMBER_MARKS.split(head)), tuple(_MEMBER_MARKS.split(tail))
+
+
+def member_page(request: HttpRequest, html: str, query: str) -> HttpResponse | None:
+    """The search page for a signed-in viewer with ``html`` as its body, as rendering
+    jobs/search/search.html would make it (one query, for the navigation's figures); None
+    when that rendering is needed: no one signed in, a suspended account (its banner) or
+    messages waiting to be shown."""
+    from marketplace.context_processors import site
+    from marketplace.navigation import navigation_figures
+
+    user = request.user
+    if not user.is_authenticated or user.suspended_at or len(messages.get_messages(request)):
+        return None
+    figures = navigation_figures(user=user)
+    site_values = site(request)
+    role = site_values.pop("active_role")
+    key = (
+        _url_key(),
+        bool(query),
+        role,
+        bool(user.is_staff),
+        bool(figures.messages),
+        bool(figures.notifications),
+        figures.connects is not None,
+        tuple(sorted(site_values.items())),
+    )
+    head, tail = _member_frame(key)
+    values = {
+        _TOKEN_MARK: get_token(request),
+        _NAME_MARK: conditional_escape(user.display_name),
+        _MESSAGES_MARK: str(figures.messages),
+        _NOTES_MARK: str(figures.notifications),
+        _CONNECTS_MARK: str(figures.connects),
+        QUERY_MARK: conditional_escape(query),
+    }
+    page = [values[part] if i % 2 else part for i, part in enumerate(head)]
+    page.append(html)
+    page.extend(values[part] if i % 2 else part for i, part in enumerate(tail))
+    return HttpResponse("".join(page))
 
 
 # --- saved jobs ----------------------------------------------------------------------------------

@@ -46,8 +46,10 @@ import os
 import platform
 import re
 import runpy
+import secrets
 import shutil
 import socket
+import string
 import subprocess
 import sys
 import time
@@ -188,6 +190,17 @@ def seed() -> dict:
     return {**json.loads(out), "history": history}
 
 
+# The CSRF cookie a signed-in browser sends along with its session after its first page:
+# without it, every request would make a new CSRF secret and set the cookie again, which
+# no browser asks for (one secret per run, as one browser keeps one).
+CSRF_SECRET = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
+
+
+def cookie_header(session: str) -> str:
+    """wrk's Cookie header for a signed-in browser: its session and its CSRF cookie."""
+    return f"Cookie: sessionid={session}; csrftoken={CSRF_SECRET}"
+
+
 def wait_for_port(port: int, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -298,7 +311,7 @@ def wrk(
     # a timeout is counted as an error and left out of the percentiles
     cmd = [wrk_bin, "-t2", f"-c{CONNECTIONS}", f"-d{duration}", "--timeout", "10s", "-s", str(lua)]
     if cookie:
-        cmd += ["-H", f"Cookie: sessionid={cookie}"]
+        cmd += ["-H", cookie_header(cookie)]
     out = subprocess.run(
         [*cmd, f"http://127.0.0.1:{PORT}{path}", "--", part, "2"], capture_output=True, text=True, check=True
     ).stdout
@@ -731,7 +744,7 @@ def main() -> None:
                     "-c2",
                     "-d2s",
                     f"http://127.0.0.1:{PORT}{path}",
-                    *(["-H", f"Cookie: sessionid={cookie}"] if cookie else []),
+                    *(["-H", cookie_header(cookie)] if cookie else []),
                 ],
                 capture_output=True,
                 check=True,

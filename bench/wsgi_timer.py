@@ -60,7 +60,8 @@ def environ_for(path: str, cookie: str | None) -> dict:
         "wsgi.version": (1, 0),
     }
     if cookie:
-        env["HTTP_COOKIE"] = f"sessionid={cookie}"
+        # and the CSRF cookie a browser has after its first page (bench/run.py, cookie_header)
+        env["HTTP_COOKIE"] = f"sessionid={cookie}; csrftoken={'c' * 32}"
     return env
 
 

@@ -48,3 +48,25 @@ def test_a_long_tail_script_lists_every_url_once(bench_run, tmp_path, monkeypatc
         bench_run.long_tail_script("t", ["/a/?q=x", "/a/?q=x"], [""])
     with pytest.raises(ValueError, match="listed twice"):
         bench_run.long_tail_script("t", ["/a/?q=x"], ["&sort=newest", "&sort=newest"])
+
+
+@pytest.mark.django_db
+def test_the_signed_in_rows_send_a_csrf_cookie_django_keeps(bench_run, client):
+    """wrk's signed-in requests carry a CSRF cookie, as a browser's do after its first page,
+    and Django keeps its secret (without it, every response makes a new one)."""
+    from django.urls import reverse
+
+    from tests import factories
+
+    header = bench_run.cookie_header("abc123")
+    assert header == f"Cookie: sessionid=abc123; csrftoken={bench_run.CSRF_SECRET}"
+    assert re.fullmatch(r"[A-Za-z0-9]{32}", bench_run.CSRF_SECRET)
+
+    client.force_login(factories.make_freelancer())
+    first = client.get(reverse("jobs:search"))
+    assert first.cookies["csrftoken"].value != bench_run.CSRF_SECRET  # none sent: a new secret
+    client.cookies["csrftoken"] = bench_run.CSRF_SECRET
+    second = client.get(reverse("jobs:search"))
+    assert second.status_code == 200
+    # sent again to renew its expiry, as Django does, but the same secret
+    assert second.cookies["csrftoken"].value == bench_run.CSRF_SECRET

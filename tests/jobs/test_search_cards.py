@@ -25,7 +25,7 @@ from jobs.api import search as search_api
 from jobs.api.serializers import JobListSerializer, job_card_item
 from jobs.models import Job
 from jobs.views import search as search_view
-from jobs.views.matches import _feed_cards
+from jobs.views.matches import _feed_cards, render_feed_cards
 from jobs.views.search import card_values, cards_html, posted_text, render_cards
 from tests import factories
 from tests.conftest import requires_postgres
@@ -263,6 +263,59 @@ def test_feed_cards_render_as_the_job_card_does_with_reasons(client_user):
     job = page.items[0].job
     assert f'action="/jobs/feed/{job.public_id}/dismiss/"' in forms[0]
     assert f'id="dismiss-{job.public_id}"' in forms[0] and "<option>x</option>" in forms[0]
+
+
+def _odd_feed_card(n: int, rng: random.Random) -> dict:
+    odd = ['<b>', "&amp;", '"', "'", "·", "\u00e9", "JOBPUBLICID", "{{ x }}", ""]
+    pick = lambda: rng.choice(odd)  # noqa: E731
+    return {
+        "public_id": f"~0{n}{pick()}",
+        "posted": f"{n} hours ago{pick()}",
+        "category": f"Dev{pick()}",
+        "url": f"/jobs/~0{n}/?a=1&b={pick()}",
+        "title": f"Title {pick()} {pick()}",
+        "budget": "Hourly: $20.00\u2013$40.00",
+        "experience": "Entry level",
+        "duration": f"1 to 3 months{pick()}",
+        "excerpt": f"Text {pick()}" * rng.randint(0, 3),
+        "skills": [f"Skill{pick()}" for _ in range(rng.randint(0, 4))],
+        "proposals": rng.randint(0, 60),
+        "country": rng.choice(["", "DE", "K<E"]),
+        "reasons": [f"reason {pick()}" for _ in range(rng.randint(0, 3))],
+        "dismiss_url": f"/jobs/feed/~0{n}{pick()}/dismiss/",
+    }
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_feed_cards_in_python_are_the_template_byte_for_byte(seed):
+    """jobs.views.matches.render_feed_cards against jobs/matches/_cards.html, with markup,
+    entities, quotes and stand-in-like text in every value, cards with and without reasons,
+    skills and a country, and none at all."""
+    rng = random.Random(seed)
+    cards = [_odd_feed_card(n, rng) for n in range(rng.choice([0, 1, 7, 20]))]
+    options = mark_safe('<option value="a">A &amp; b</option>')
+    tab = rng.choice(["best", "recent", '"><script>'])
+    expected = render_to_string(
+        "jobs/matches/_cards.html",
+        {"cards": cards, "tab": tab, "reason_options": options, "csrf_token": "tok3n"},
+    )
+    assert render_feed_cards(cards, tab=tab, reason_options=options, csrf_token="tok3n") == expected
+
+
+def test_the_feed_page_writes_its_cards_in_python(client):
+    """The feed page over HTTP: its cards are render_feed_cards' (no _cards.html rendered),
+    with reasons, a working dismiss token and the tab."""
+    freelancer = make_matched_freelancer(skills=("Python", "Django"))
+    make_job(title="Python script for invoices", skill_ids=[Skill.objects.get(name="Python").pk])
+    matching.refresh_for_freelancer(profile_id=freelancer.freelancer_profile.pk)
+    client.force_login(freelancer)
+    response = client.get("/jobs/feed/")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "jobs/matches/_cards.html" not in [t.name for t in response.templates]
+    assert 'data-testid="match-reasons"' in page and "Python script for invoices" in page
+    assert page.count('name="csrfmiddlewaretoken"') >= 2  # the card's form and the navigation's
+    assert '<input type="hidden" name="tab" value="best">' in page
 
 
 def test_api_items_are_the_serializers_representation(varied_jobs):

@@ -266,7 +266,7 @@ def test_feed_cards_render_as_the_job_card_does_with_reasons(client_user):
 
 
 def _odd_feed_card(n: int, rng: random.Random) -> dict:
-    odd = ['<b>', "&amp;", '"', "'", "·", "\u00e9", "JOBPUBLICID", "{{ x }}", ""]
+    odd = ["<b>", "&amp;", '"', "'", "·", "\u00e9", "JOBPUBLICID", "{{ x }}", ""]
     pick = lambda: rng.choice(odd)  # noqa: E731
     return {
         "public_id": f"~0{n}{pick()}",

@@ -30,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, TypeVar
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -44,6 +44,9 @@ from marketplace.errors import ApplicationError, NotFoundError, PermissionDenied
 
 from . import ranking
 from .models import Job, JobMatch, MatchDismissal
+
+if TYPE_CHECKING:
+    from .selectors import JobCard
 
 # --- weights ---------------------------------------------------------------------------------
 
@@ -1196,7 +1199,7 @@ def match_dismiss(*, actor: User, job_id: int, reason: str) -> MatchDismissal:
 
 @dataclass(frozen=True)
 class FeedItem:
-    job: Job
+    job: JobCard  # the job as a search card shows it (a plain row, not a model)
     score: int | None  # None on the "Most recent" tab for jobs without a stored match
     reasons: list[str]
 
@@ -1242,35 +1245,56 @@ def _job_card_related(prefix: str = "") -> tuple[list[str], list[Prefetch]]:
     ]
 
 
-def best_matches_qs(*, profile: FreelancerProfile) -> QuerySet[JobMatch]:
-    """The freelancer's stored matches of open public jobs not dismissed, best first, with
-    what a job card shows (constant number of queries; the jobs' search vectors, which no
-    card shows and which weigh more than the rest of a job's row, are not read)."""
-    related, prefetch = _job_card_related("job__")
+def _best_matches(profile: FreelancerProfile) -> QuerySet[JobMatch]:
+    """The freelancer's stored matches of open public jobs not dismissed, best first."""
     return (
         JobMatch.objects.filter(
             freelancer=profile, job__status=Job.Status.OPEN, job__visibility=Job.Visibility.PUBLIC
         )
         .exclude(job_id__in=MatchDismissal.objects.filter(freelancer=profile).values("job_id"))
+        .order_by("-score", "-id")
+    )
+
+
+def best_matches_qs(*, profile: FreelancerProfile) -> QuerySet[JobMatch]:
+    """``_best_matches`` with what a job card shows, as models (the matches API; constant
+    number of queries; the jobs' search vectors, which no card shows and which weigh more
+    than the rest of a job's row, are not read)."""
+    related, prefetch = _job_card_related("job__")
+    return (
+        _best_matches(profile)
         .select_related("job", *related)
         .prefetch_related(*prefetch)
         .defer("job__search_vector")
-        .order_by("-score", "-id")
     )
+
+
+def _cards_in_order(job_ids: list[int]) -> dict[int, JobCard]:
+    """The search cards of those of ``job_ids`` still listed (open, public), by id: plain
+    rows in one query on PostgreSQL (two on SQLite), not models with their category and
+    prefetched skills (which were half of a feed page's time)."""
+    from .selectors import listed_cards
+
+    return {card.id: card for card in listed_cards(job_ids=job_ids)}
 
 
 def feed_best_matches(*, profile: FreelancerProfile, cursor: str | None = None, limit: int = 20) -> FeedPage:
     """One page of "Best matches", keyset-paginated on (score, id). Raises
     InvalidCursorError for a cursor that was not made here."""
-    qs = best_matches_qs(profile=profile)
+    qs = _best_matches(profile)
     if cursor:
         score, match_id = _decode_cursor(cursor, 2)
         qs = qs.filter(Q(score__lt=score) | Q(score=score, id__lt=match_id))
-    rows = list(qs[: limit + 1])
+    rows = list(qs.values_list("id", "job_id", "score", "reasons")[: limit + 1])
     page, more = rows[:limit], len(rows) > limit
+    cards = _cards_in_order([job_id for _, job_id, _, _ in page])
     return FeedPage(
-        items=[FeedItem(job=m.job, score=m.score, reasons=list(m.reasons or [])) for m in page],
-        next_cursor=_encode_cursor(page[-1].score, page[-1].pk) if more else None,
+        items=[
+            FeedItem(job=cards[job_id], score=score, reasons=list(reasons or []))
+            for _, job_id, score, reasons in page
+            if job_id in cards  # closed between the two reads: left out
+        ],
+        next_cursor=_encode_cursor(page[-1][2], page[-1][0]) if more else None,
     )
 
 
@@ -1285,7 +1309,6 @@ def _micros(moment: datetime) -> int:
 def feed_most_recent(*, profile: FreelancerProfile, cursor: str | None = None, limit: int = 20) -> FeedPage:
     """One page of "Most recent": open public jobs in the freelancer's category or sharing a
     skill, newest first, keyset-paginated on (published_at, id); reasons from stored matches."""
-    related, prefetch = _job_card_related()
     own_skills = FreelancerProfile.skills.through.objects.filter(freelancerprofile_id=profile.pk).values(
         "skill_id"
     )
@@ -1309,9 +1332,6 @@ def feed_most_recent(*, profile: FreelancerProfile, cursor: str | None = None, l
         candidates.filter(relevant, status=Job.Status.OPEN, visibility=Job.Visibility.PUBLIC)
         .exclude(client_id=profile.user_id)
         .exclude(pk__in=MatchDismissal.objects.filter(freelancer=profile).values("job_id"))
-        .select_related(*related)
-        .prefetch_related(*prefetch)
-        .defer("search_vector")
         .order_by("-published_at", "-id")
     )
     if cursor:
@@ -1321,22 +1341,25 @@ def feed_most_recent(*, profile: FreelancerProfile, cursor: str | None = None, l
         except OverflowError:
             raise InvalidCursorError("That page link is not valid; start from the first page.")
         qs = qs.filter(Q(published_at__lt=moment) | Q(published_at=moment, id__lt=job_id))
-    jobs = list(qs[: limit + 1])
-    page, more = jobs[:limit], len(jobs) > limit
+    rows = list(qs.values_list("id", "published_at")[: limit + 1])
+    page, more = rows[:limit], len(rows) > limit
+    job_ids = [job_id for job_id, _ in page]
+    cards = _cards_in_order(job_ids)
     stored = {
         job_id: (score, reasons)
         for job_id, score, reasons in JobMatch.objects.filter(
-            freelancer=profile, job_id__in=[j.pk for j in page]
+            freelancer=profile, job_id__in=job_ids
         ).values_list("job_id", "score", "reasons")
     }
     items = []
-    for job in page:
-        score, reasons = stored.get(job.pk, (None, []))
-        items.append(FeedItem(job=job, score=score, reasons=list(reasons or [])))
-    last = page[-1] if page else None
+    for job_id in job_ids:
+        if job_id not in cards:  # closed between the two reads: left out
+            continue
+        score, reasons = stored.get(job_id, (None, []))
+        items.append(FeedItem(job=cards[job_id], score=score, reasons=list(reasons or [])))
     next_cursor = None
-    if more and last is not None and last.published_at is not None:
-        next_cursor = _encode_cursor(_micros(last.published_at), last.pk)
+    if more and page and page[-1][1] is not None:
+        next_cursor = _encode_cursor(_micros(page[-1][1]), page[-1][0])
     return FeedPage(items=items, next_cursor=next_cursor)
 
 

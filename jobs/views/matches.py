@@ -21,7 +21,6 @@ from marketplace.types import AuthedRequest
 
 from .. import matching
 from ..models import Job, MatchDismissal
-from ..selectors import JobCard
 from .search import ID_MARK, card_values, escape
 
 TABS = {"best": "Best matches", "recent": "Most recent"}
@@ -41,7 +40,7 @@ DISMISS_CHOICES = DismissForm.base_fields["reason"].choices  # type: ignore[attr
 def _feed_cards(page: matching.FeedPage) -> list[dict[str, Any]]:
     """What jobs/matches/_cards.html shows of each item: a search card's values (prepared
     once in Python, not by per-card template filters), the reasons and the dismiss URL."""
-    cards = card_values([JobCard.from_job(item.job) for item in page.items])
+    cards = card_values([item.job for item in page.items])
     dismiss = reverse("jobs:dismiss", args=[ID_MARK])
     for card, item in zip(cards, page.items, strict=True):
         card["reasons"] = item.reasons

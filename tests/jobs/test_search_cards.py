@@ -251,7 +251,10 @@ def test_feed_cards_render_as_the_job_card_does_with_reasons(client_user):
     lean = render_to_string("jobs/matches/_cards.html", context)
     forms = re.findall(r'<div class="mt-2"><form .*?</form></div>', lean, flags=re.S)
     reference = "".join(
-        render_to_string("jobs/partials/job_card.html", {"job": item.job, "reasons": item.reasons})
+        render_to_string(
+            "jobs/partials/job_card.html",
+            {"job": Job.objects.select_related("category").get(pk=item.job.pk), "reasons": item.reasons},
+        )
         for item in page.items
     )
 

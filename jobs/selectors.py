@@ -96,6 +96,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
     Window,
@@ -1021,8 +1022,15 @@ def _fetch_cards(matched: _Matched, viewer: Viewer, limit: int, after: list[Any]
     if connection.vendor == "postgresql":  # the skills in the same query
         from django.contrib.postgres.expressions import ArraySubquery
 
-        names_of_skills = Job.skills.through.objects.filter(job_id=OuterRef("pk")).order_by("skill__name")
-        extra["skill_names"] = ArraySubquery(names_of_skills.values("skill__name"))
+        # each skill's name looked up by its key: with a join PostgreSQL hashes the whole
+        # skills table once per job (1.7 against 0.3 ms for 21 jobs at 677 skills)
+        skill_name = Subquery(Skill.objects.filter(pk=OuterRef("skill_id")).values("name")[:1])
+        names_of_skills = (
+            Job.skills.through.objects.filter(job_id=OuterRef("pk"))
+            .annotate(skill_name=skill_name)
+            .order_by("skill_name")  # type: ignore[misc]
+        )
+        extra["skill_names"] = ArraySubquery(names_of_skills.values("skill_name"))  # type: ignore[misc]
     names = [*CARD_COLUMNS, *extra]
     if "score" in qs.query.annotations:
         names.append("score")
@@ -1077,9 +1085,10 @@ def _fetch_ranked_cards(
     sql = (
         f"SELECT {columns}, cat.{quote('name')},"  # noqa: S608
         f" SUBSTRING(j.{quote('description')}, 1, {DESCRIPTION_EXCERPT_CHARS + 1}), {saved}, r.score, r.total,"
-        f" ARRAY(SELECT s.{quote('name')} FROM {quote(Job.skills.through._meta.db_table)} js"
-        f" JOIN {quote(Skill._meta.db_table)} s ON s.id = js.{quote('skill_id')}"
-        f" WHERE js.{quote('job_id')} = j.id ORDER BY s.{quote('name')})"
+        # each skill's name looked up by its key (see _fetch_cards on why not a join)
+        f" ARRAY(SELECT (SELECT s.{quote('name')} FROM {quote(Skill._meta.db_table)} s"
+        f" WHERE s.id = js.{quote('skill_id')}) FROM {quote(Job.skills.through._meta.db_table)} js"
+        f" WHERE js.{quote('job_id')} = j.id ORDER BY 1)"
         " FROM (SELECT c.id, c.published_at, c.score, COUNT(*) OVER () AS total"
         f" FROM ({candidates_sql}) AS c (id, published_at, score) {where}"
         " ORDER BY c.score DESC, c.published_at DESC, c.id DESC LIMIT %s) AS r"

@@ -210,40 +210,48 @@ def escape(value: Any) -> str:
     return _html_escape(str(value), quote=True)
 
 
+def job_card_markup(job: dict[str, Any], *, slot: str = "", reasons: str = "", footer: str = "") -> str:
+    """One card of ``card_values`` as jobs/partials/job_card.html lays it out, every value
+    escaped as the template escapes it. ``slot``: a line after the title (the save button's
+    place on a search page); ``reasons`` and ``footer``: markup after the skills and at the
+    end of the body (the feed's "why" line and its "Not interested" form)."""
+    e = {key: escape(value) for key, value in job.items() if key not in ("skills", "proposals", "country")}
+    skills = "".join(f'<span class="skill-chip">{escape(skill)}</span>' for skill in job["skills"])
+    country = f" · Client in {escape(job['country'])}" if job["country"] else ""
+    return (
+        f'<article class="card mb-3 shadow-sm job-card" data-job="{e["public_id"]}">\n'
+        '  <div class="card-body">\n'
+        '    <div class="d-flex justify-content-between align-items-start gap-2">\n'
+        "      <div>\n"
+        f'        <p class="small text-secondary mb-1">Posted {e["posted"]} · {e["category"]}</p>\n'
+        f'        <h3 class="h5 mb-1"><a class="text-decoration-none" href="{e["url"]}">{e["title"]}</a></h3>\n'
+        "      </div>\n"
+        f"{slot}"
+        "    </div>\n"
+        '    <p class="small mb-2">\n'
+        f"      <strong>{e['budget']}</strong>\n"
+        f"      · {e['experience']} · {e['duration']}\n"
+        "    </p>\n"
+        f'    <p class="mb-2 text-body-secondary">{e["excerpt"]}</p>\n'
+        f'    <div class="mb-2">{skills}</div>\n'
+        f"{reasons}"
+        '    <p class="small text-secondary mb-0">\n'
+        f"      Proposals: {escape(job['proposals'])}{country}\n"
+        "    </p>\n"
+        f"{footer}"
+        "  </div>\n"
+        "</article>\n"
+    )
+
+
 def render_cards(values: list[dict[str, Any]]) -> str:
     """``jobs/search/_cards.html`` rendered in Python: the same markup, byte for byte (a
     test renders both), at a tenth of the template engine's cost, the largest part of an
-    uncached search page. Every value is escaped as the template escapes it."""
-    out = []
-    for job in values:
-        e = {
-            key: escape(value) for key, value in job.items() if key not in ("skills", "proposals", "country")
-        }
-        skills = "".join(f'<span class="skill-chip">{escape(skill)}</span>' for skill in job["skills"])
-        country = f" · Client in {escape(job['country'])}" if job["country"] else ""
-        out.append(
-            f'<article class="card mb-3 shadow-sm job-card" data-job="{e["public_id"]}">\n'
-            '  <div class="card-body">\n'
-            '    <div class="d-flex justify-content-between align-items-start gap-2">\n'
-            "      <div>\n"
-            f'        <p class="small text-secondary mb-1">Posted {e["posted"]} · {e["category"]}</p>\n'
-            f'        <h3 class="h5 mb-1"><a class="text-decoration-none" href="{e["url"]}">{e["title"]}</a></h3>\n'
-            "      </div>\n"
-            f"      <!--jobs:save:{e['public_id']}-->\n"
-            "    </div>\n"
-            '    <p class="small mb-2">\n'
-            f"      <strong>{e['budget']}</strong>\n"
-            f"      · {e['experience']} · {e['duration']}\n"
-            "    </p>\n"
-            f'    <p class="mb-2 text-body-secondary">{e["excerpt"]}</p>\n'
-            f'    <div class="mb-2">{skills}</div>\n'
-            '    <p class="small text-secondary mb-0">\n'
-            f"      Proposals: {escape(job['proposals'])}{country}\n"
-            "    </p>\n"
-            "  </div>\n"
-            "</article>\n"
-        )
-    return mark_safe("".join(out) + "\n")  # noqa: S308 - every value escaped above
+    uncached search page."""
+    cards = (
+        job_card_markup(job, slot=f"      <!--jobs:save:{escape(job['public_id'])}-->\n") for job in values
+    )
+    return mark_safe("".join(cards) + "\n")  # noqa: S308 - every value escaped by job_card_markup
 
 
 _card_parts: dict[tuple[Any, ...], tuple[str, str, str]] = {}

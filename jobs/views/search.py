@@ -786,7 +786,7 @@ _MEMBER_MARKS = re.compile(
 def _member_frame(key: tuple[Any, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """search.html around ``BODY_MARK`` for one kind of signed-in viewer, cut at its
     stand-ins: odd items are stand-ins, even ones text (the head and the tail)."""
-    (_url, with_query, role, is_staff, messages_shown, notes_shown, has_connects, site) = key
+    (_url, with_query, role, is_staff, messages_shown, notes_shown, has_connects, site, _static) = key
     context = {
         **dict(site),
         "body": mark_safe(BODY_MARK),  # noqa: S308 - a constant
@@ -829,6 +829,7 @@ def member_page(request: HttpRequest, html: str, query: str) -> HttpResponse | N
         bool(figures.notifications),
         figures.connects is not None,
         tuple(sorted(site_values.items())),
+        settings.STATIC_URL,  # the stylesheets' and scripts' links
     )
     head, tail = _member_frame(key)
     values = {

@@ -163,3 +163,16 @@ def test_the_search_page_over_http_for_a_member(client):
     saved = client.post(reverse("jobs:saved_search_create"), {"query_string": "q=logo", "name": "Logos"})
     assert saved.status_code == 302
     assert "Logos" in client.get(saved["Location"]).content.decode()
+
+
+def test_a_frame_follows_the_settings_it_shows(settings):
+    """The site's name, the fee and the static files' address are in the frame: changing
+    one (a test's override, a deploy) gives a new frame, not the old text."""
+    user = factories.make_freelancer()
+    first, _ = _both(user)
+    settings.STATIC_URL = "/assets-v2/"
+    framed, rendered = _both(user)
+    assert framed == rendered and "/assets-v2/" in framed and "/assets-v2/" not in first
+    settings.SITE_NAME = "Elsewhere"
+    framed, rendered = _both(user)
+    assert framed == rendered and "Elsewhere" in framed

@@ -157,6 +157,8 @@ def main() -> None:
         f"body {statistics.fmean(sizes):.0f} bytes"
     )
     if profiler:
+        if os.environ.get("PROFILE_DUMP"):  # for pstats or a viewer of one's choice
+            profiler.dump_stats(os.environ["PROFILE_DUMP"])
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats(
             os.environ.get("PROFILE_SORT", "cumulative")

@@ -662,12 +662,18 @@ class FreelancerScores:
     total_earned_cents: int
     total_jobs: int
     badges: list[BadgeInfo]
-    is_self: bool = False
+    is_self: bool = False  # the viewer is the freelancer
+    staff_view: bool = False  # the viewer is staff (not the freelancer): components, links to admin
     computed_on: date | None = None
     window_months: int | None = None
     windows: list[dict[str, Any]] = field(default_factory=list)
     contracts: list[dict[str, Any]] = field(default_factory=list)
     weekly: list[int | None] = field(default_factory=list)  # newest first, TOP_RATED_WEEKS of them
+
+    @property
+    def shows_components(self) -> bool:
+        """Whether the viewer sees the components: the freelancer themself, or staff."""
+        return self.is_self or self.staff_view
 
     @property
     def lowered(self) -> list[dict[str, Any]]:
@@ -684,11 +690,9 @@ class FreelancerScores:
 def freelancer_scores(*, profile: FreelancerProfile, viewer: Any) -> FreelancerScores:
     """What ``viewer`` may see of the profile's scores (the caller checked the profile is
     visible to them). Components only for the freelancer themself and staff. Two queries."""
-    is_self = bool(
-        viewer is not None
-        and getattr(viewer, "is_authenticated", False)
-        and (viewer.pk == profile.user_id or viewer.is_staff)
-    )
+    signed_in = viewer is not None and getattr(viewer, "is_authenticated", False)
+    is_self = bool(signed_in and viewer.pk == profile.user_id)
+    staff_view = bool(signed_in and not is_self and viewer.is_staff)
     scores = FreelancerScores(
         profile=profile,
         job_success_score=profile.job_success_score,
@@ -698,8 +702,9 @@ def freelancer_scores(*, profile: FreelancerProfile, viewer: Any) -> FreelancerS
         total_jobs=profile.total_jobs,
         badges=badge_infos(profile.badges),
         is_self=is_self,
+        staff_view=staff_view,
     )
-    if not is_self:
+    if not scores.shows_components:
         return scores
     latest = JobSuccessSnapshot.objects.filter(freelancer_id=profile.user_id).order_by("-computed_on").first()
     if latest is not None:

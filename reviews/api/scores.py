@@ -69,7 +69,7 @@ class FreelancerScoresSerializer(serializers.Serializer):
 
     @extend_schema_field(ComponentsSerializer(allow_null=True))
     def get_components(self, scores: reputation.FreelancerScores) -> dict | None:
-        if not scores.is_self:
+        if not scores.shows_components:
             return None
         return ComponentsSerializer(
             {

@@ -71,6 +71,32 @@ def test_the_freelancer_sees_what_lowered_the_score_and_others_only_the_figures(
     assert "Broken landing page" not in client.get(url).content.decode()
 
 
+def test_staff_see_the_components_as_staff_with_links_they_can_open(client, history):
+    """Staff read the breakdown (moderation, disputes) but it is not "your" score, and its
+    contracts link to their admin pages: the contract pages themselves are the parties'
+    (a staff member following the freelancer's links got "No such contract")."""
+    profile = history.freelancer_profile
+    contract_ids = [c["contract_id"] for c in reputation.freelancer_scores(profile=profile, viewer=history).contracts]
+    assert len(contract_ids) == 2
+    client.force_login(factories.make_staff())
+    page = client.get(reverse("reviews:score", args=[profile.public_id])).content.decode()
+    assert "Broken landing page" in page and "What lowered it" in page
+    assert "Your Job Success Score" not in page and "Only you see this part" not in page
+    assert 'data-testid="staff-view"' in page
+    for contract_id in contract_ids:
+        admin_url = reverse("admin:contracts_contract_change", args=[contract_id])
+        assert f'href="{admin_url}"' in page
+        assert f'href="{reverse("contracts:detail", args=[contract_id])}"' not in page
+        assert client.get(admin_url).status_code == 200
+
+    client.force_login(history)  # the freelancer's own page links to the contracts
+    own = client.get(reverse("reviews:score", args=[profile.public_id])).content.decode()
+    assert "Your Job Success Score" in own and 'data-testid="staff-view"' not in own
+    for contract_id in contract_ids:
+        assert f'href="{reverse("contracts:detail", args=[contract_id])}"' in own
+        assert client.get(reverse("contracts:detail", args=[contract_id])).status_code == 200
+
+
 def test_scores_api_gives_components_only_to_the_freelancer(history):
     profile = history.freelancer_profile
     url = f"/api/v1/freelancers/{profile.public_id}/scores/"
@@ -100,6 +126,9 @@ def test_scores_api_gives_components_only_to_the_freelancer(history):
 
     other = authed(factories.make_freelancer()).get(url)
     assert other.status_code == 200 and other.data["components"] is None
+
+    staff = authed(factories.make_staff()).get(url)
+    assert {c["title"] for c in staff.data["components"]["contracts"]} == {"Booking site", "Broken landing page"}
 
 
 def test_scores_of_an_unknown_or_unpublished_profile_are_404(client):

@@ -154,6 +154,7 @@ class ReviewCard:
     rate_cents: int | None = None  # hourly: the contract's rate
     currency: str = "USD"
     can_reply: bool = False  # for the viewer
+    can_report: bool = False  # for the viewer: signed in, not its author, not replying to it
 
     @property
     def stars(self) -> range:
@@ -216,6 +217,11 @@ def review_cards(reviews: list[Review], viewer: Any = None) -> list[ReviewCard]:
             replied_at=r.replied_at,
             currency=contract.currency,
             can_reply=can_reply(r, viewer, now),
+        )
+        # its author cannot report it (the report page refuses them); its reviewee replies
+        # first, if they can, then may report it
+        card.can_report = bool(
+            getattr(viewer, "is_authenticated", False) and viewer.pk != r.reviewer_id and not card.can_reply
         )
         if contract.is_fixed:
             card.earned_cents = earned.get(contract.pk, 0)

@@ -32,6 +32,7 @@ class PublicReviewSerializer(serializers.Serializer):
     reply = serializers.CharField()
     replied_at = serializers.DateTimeField(allow_null=True)
     can_reply = serializers.BooleanField(help_text="the caller may reply to it now")
+    can_report = serializers.BooleanField(help_text="the caller may report it (signed in, not its author)")
 
     def get_categories(self, obj) -> list[dict]:
         return [{"label": label, "score": score} for label, score in obj.categories]

@@ -76,7 +76,9 @@ def test_staff_see_the_components_as_staff_with_links_they_can_open(client, hist
     contracts link to their admin pages: the contract pages themselves are the parties'
     (a staff member following the freelancer's links got "No such contract")."""
     profile = history.freelancer_profile
-    contract_ids = [c["contract_id"] for c in reputation.freelancer_scores(profile=profile, viewer=history).contracts]
+    contract_ids = [
+        c["contract_id"] for c in reputation.freelancer_scores(profile=profile, viewer=history).contracts
+    ]
     assert len(contract_ids) == 2
     client.force_login(factories.make_staff())
     page = client.get(reverse("reviews:score", args=[profile.public_id])).content.decode()
@@ -128,7 +130,10 @@ def test_scores_api_gives_components_only_to_the_freelancer(history):
     assert other.status_code == 200 and other.data["components"] is None
 
     staff = authed(factories.make_staff()).get(url)
-    assert {c["title"] for c in staff.data["components"]["contracts"]} == {"Booking site", "Broken landing page"}
+    assert {c["title"] for c in staff.data["components"]["contracts"]} == {
+        "Booking site",
+        "Broken landing page",
+    }
 
 
 def test_scores_of_an_unknown_or_unpublished_profile_are_404(client):

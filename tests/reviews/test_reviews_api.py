@@ -118,6 +118,12 @@ def test_public_lists_show_visible_reviews_only_without_private_parts(api_client
     assert first["categories"][0] == {"label": "Skills", "score": 5}
     assert SECRET_NOTE not in json.dumps(listed.data, default=str)
     assert "recommend_score" not in first
+    assert first["can_report"] is False and first["can_reply"] is False  # a visitor
+    api_client.force_authenticate(ended.client)  # its author cannot report it
+    assert api_client.get(url).data["results"][0]["can_report"] is False
+    api_client.force_authenticate(factories.make_freelancer())
+    assert api_client.get(url).data["results"][0]["can_report"] is True
+    api_client.force_authenticate(None)
 
     client_list = api_client.get(f"/api/v1/clients/{ended.client.client_profile.public_id}/reviews/")
     assert client_list.data["count"] == 1

@@ -189,6 +189,36 @@ def test_reviewee_replies_from_the_contract_page(client, ended):
     assert review.reply == "Thanks, a pleasure!"
 
 
+def test_report_link_only_for_those_the_report_page_takes(client, ended):
+    """Its author sees no "Report" on their own review (the report page refuses them with a
+    403); the reviewee sees the reply box first, then "Report"; anyone else signed in sees
+    "Report"; a visitor does not. Each link shown opens the report form."""
+    review = services.review_submit(
+        actor=ended.client, contract_id=ended.contract.pk, data=about_freelancer()
+    )
+    services.review_submit(actor=ended.freelancer, contract_id=ended.contract.pk, data=about_client())
+    profile_url = reverse("accounts:freelancer_detail", args=[ended.freelancer.freelancer_profile.public_id])
+    report_url = reverse("accounts:report", args=["reviews.review", review.pk])
+    link = f'href="{report_url}"'
+
+    assert link not in client.get(profile_url).content.decode()  # a visitor
+    _login(client, ended.client)  # the author
+    assert "Delivered the booking site early" in (page := client.get(profile_url).content.decode())
+    assert link not in page
+    assert client.get(report_url).status_code == 403
+
+    _login(client, ended.freelancer)  # the reviewee: reply first
+    page = client.get(profile_url).content.decode()
+    assert 'data-testid="reply-box"' in page and link not in page
+    services.review_reply(actor=ended.freelancer, review_id=review.pk, text="Thanks!")
+    assert link in client.get(profile_url).content.decode()
+    assert client.get(report_url).status_code == 200
+
+    _login(client, factories.make_freelancer())  # anyone else
+    assert link in client.get(profile_url).content.decode()
+    assert client.get(report_url).status_code == 200
+
+
 def test_hidden_review_is_gone_from_the_profile(client, ended, staff):
     review = services.review_submit(
         actor=ended.client, contract_id=ended.contract.pk, data=about_freelancer()

@@ -11,12 +11,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from marketplace.errors import ApplicationError
 from marketplace.forms import add_application_error
 from marketplace.ids import as_id, as_ids
+from marketplace.redirects import redirect_back
 from marketplace.types import AuthedRequest
 from payments.fees import freelancer_earnings
 
@@ -367,12 +368,8 @@ def profile_item_delete(request: AuthedRequest, kind: str, item_id: int) -> Http
     delete, step = _DELETERS[kind]
     delete(actor=request.user, item_id=item_id)
     messages.success(request, "Removed.")
-    back = request.POST.get("next", "")
-    if back and url_has_allowed_host_and_scheme(
-        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(back)
-    return redirect("accounts:onboarding_step", step=step)
+    default = reverse("accounts:onboarding_step", kwargs={"step": step})
+    return redirect_back(request, request.POST.get("next"), default=default)
 
 
 @login_required

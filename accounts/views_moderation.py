@@ -11,11 +11,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from marketplace.errors import ApplicationError
 from marketplace.forms import add_application_error
+from marketplace.redirects import back_url
 from marketplace.types import AuthedRequest
 
 from . import moderation
@@ -38,19 +38,15 @@ def _content_or_404(label: str, object_id: Any) -> tuple[Any, registry.Moderated
 
 
 def _back_url(request: AuthedRequest, entry: registry.Moderated, obj: Any) -> str:
-    hosts = {request.get_host()}
-    wanted = request.POST.get("next") or request.GET.get("next") or ""
-    if wanted and url_has_allowed_host_and_scheme(wanted, allowed_hosts=hosts, require_https=False):
-        return wanted
     referer = request.META.get("HTTP_REFERER", "")
-    if (
-        referer
-        and url_has_allowed_host_and_scheme(referer, allowed_hosts=hosts)
-        and "/report/" not in referer
-    ):
-        return referer
     url = moderation._safe_url(entry, obj)
-    return url if url and not url.startswith("/admin/") else "/dashboard/"
+    return back_url(
+        request,
+        request.POST.get("next") or request.GET.get("next"),
+        referer if "/report/" not in referer else None,
+        default=url if url and not url.startswith("/admin/") else "/dashboard/",
+        require_https=False,
+    )
 
 
 @login_required

@@ -1,9 +1,9 @@
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.shortcuts import render
 
 from .errors import ApplicationError, number_too_large
+from .redirects import redirect_back
 
 
 class ApplicationErrorMiddleware:
@@ -37,7 +37,4 @@ class ApplicationErrorMiddleware:
                 request, template, {"error_message": exception.message}, status=exception.status_code
             )
         messages.error(request, exception.message)
-        back = request.headers.get("Referer", "")
-        if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-            return redirect(back)
-        return redirect("home")
+        return redirect_back(request, request.headers.get("Referer"), default="home", require_https=False)

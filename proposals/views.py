@@ -17,7 +17,6 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import teams
@@ -27,6 +26,7 @@ from jobs.selectors_posting import own_job_get
 from marketplace.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from marketplace.forms import add_application_error
 from marketplace.money import format_cents
+from marketplace.redirects import back_url
 from marketplace.types import AuthedRequest
 from messaging import downloads
 from payments import selectors as payment_selectors
@@ -53,12 +53,7 @@ PAGE_SIZE = 20
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
+    return back_url(request, request.POST.get("next") or request.GET.get("next"), default=fallback)
 
 
 def _detail_url(proposal_id: int) -> str:

@@ -11,7 +11,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.models import ClientProfile
@@ -19,6 +18,7 @@ from contracts import selectors as contract_selectors
 from contracts.models import Contract
 from marketplace.errors import ApplicationError
 from marketplace.forms import add_application_error
+from marketplace.redirects import redirect_back
 from marketplace.types import AuthedRequest
 
 from . import selectors, services
@@ -86,10 +86,7 @@ def leave_feedback(request: AuthedRequest, contract_id: int) -> HttpResponse:
 
 
 def _back(request: HttpRequest, fallback: str) -> HttpResponse:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return redirect(target)
-    return redirect(fallback)
+    return redirect_back(request, request.POST.get("next"), default=fallback)
 
 
 @login_required

@@ -24,7 +24,6 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import get_template, render_to_string
 from django.urls import URLPattern, path, reverse
 from django.utils.formats import date_format
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
@@ -33,6 +32,7 @@ from accounts.teams import teams_where_can_post
 from marketplace.errors import ApplicationError
 from marketplace.forms import add_application_error
 from marketplace.ids import as_id, as_ids
+from marketplace.redirects import back_url
 from marketplace.types import AuthedRequest
 
 from .. import cache as jobs_cache
@@ -93,12 +93,7 @@ def _post(request: HttpRequest) -> Any:
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
+    return back_url(request, request.POST.get("next") or request.GET.get("next"), default=fallback)
 
 
 def _template_exists(name: str) -> bool:

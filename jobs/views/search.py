@@ -44,7 +44,6 @@ from django.template.loader import render_to_string
 from django.urls import URLPattern, get_script_prefix, get_urlconf, path, reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.views.decorators.http import require_POST, require_safe
@@ -52,6 +51,7 @@ from django_countries import countries
 
 from marketplace.errors import ApplicationError
 from marketplace.money import format_cents
+from marketplace.redirects import redirect_back
 from marketplace.types import AuthedRequest
 
 from .. import cache as jobs_cache
@@ -851,12 +851,7 @@ def member_page(request: HttpRequest, html: str, query: str) -> HttpResponse | N
 
 def _back(request: HttpRequest, default: str) -> HttpResponse:
     """Where the form was (``next`` or the referrer, same site only), else ``default``."""
-    for candidate in (request.POST.get("next", ""), request.headers.get("Referer", "")):
-        if candidate and url_has_allowed_host_and_scheme(
-            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        ):
-            return redirect(candidate)
-    return redirect(default)
+    return redirect_back(request, request.POST.get("next"), request.headers.get("Referer"), default=default)
 
 
 def _save_toggle_response(request: AuthedRequest, job: Job, saved: bool) -> HttpResponse:

@@ -705,14 +705,19 @@ def test_close_needs_a_reason(client_browser, client_user):
     assert job.status == Job.Status.OPEN
 
 
-def test_close_ignores_an_outside_next_url(client_browser, client_user):
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "-1", "home", "javascript:alert(1)"]
+)
+def test_close_ignores_a_next_that_is_not_a_url_of_the_site(client_browser, client_user, target):
+    """Another site's address, or a bare word ("-1" was a server error: ``redirect`` took it
+    for a view name), sends the client to the job's page; the job is closed all the same."""
     job = make_job(client_user)
 
-    response = client_browser.post(
-        url("jobs:close", job), {"reason": "hired", "next": "https://evil.example/"}
-    )
+    response = client_browser.post(url("jobs:close", job), {"reason": "hired", "next": target})
 
-    assert response["Location"] == url("jobs:detail", job)
+    assert response.status_code == 302 and response["Location"] == url("jobs:detail", job)
+    job.refresh_from_db()
+    assert job.status == Job.Status.CLOSED
 
 
 def test_reopen_a_draft_or_an_open_job_is_refused(client_browser, client_user):

@@ -14,15 +14,20 @@ from marketplace.errors import ApplicationError
 from .models import Review
 from .services import ReviewInput, review_submit
 
-FREELANCER_COMMENTS = [
-    "Excellent work: clear questions up front, steady updates and a result that needed almost no changes.",
-    "Delivered what we agreed, on time, and was easy to work with. Would hire again.",
-    "Good quality and quick replies; one deadline slipped a little but was communicated early.",
-]
-CLIENT_COMMENTS = [
-    "Clear requirements, fast feedback and paid promptly. A pleasure to work with.",
-    "Friendly client with a well-defined scope; approvals came quickly.",
-]
+# by rating, so that what a review says matches its stars
+FREELANCER_COMMENTS = {
+    5: [
+        "Excellent work: clear questions up front, steady updates and a result that needed almost no changes.",
+        "Delivered what we agreed, on time, and was easy to work with. Would hire again.",
+    ],
+    4: ["Good quality and quick replies; one deadline slipped a little but was communicated early."],
+    3: ["The result was usable, but it took two extra rounds of changes and updates were sparse."],
+}
+CLIENT_COMMENTS = {
+    5: ["Clear requirements, fast feedback and paid promptly. A pleasure to work with."],
+    4: ["Friendly client with a well-defined scope; approvals came quickly."],
+    3: ["Paid as agreed, though the scope changed midway and feedback was slow at times."],
+}
 
 
 def _categories(keys: tuple[tuple[str, str], ...], rating: int, rng: random.Random) -> dict[str, int]:
@@ -48,7 +53,7 @@ def seed_reviews(*, clients: list[User]) -> int:
                     data=ReviewInput(
                         rating=rating,
                         categories=_categories(keys, rating, rng),
-                        public_comment=rng.choice(comments),
+                        public_comment=rng.choice(comments[rating]),
                         private_note="",
                         recommend_score=min(10, rating * 2),
                     ),

@@ -42,6 +42,11 @@ def back_url(
     return resolve_url(default)
 
 
+def next_url(request: HttpRequest, default: str) -> str:
+    """The form's or the address's ``next`` when it is a URL of this site, else ``default``."""
+    return back_url(request, request.POST.get("next") or request.GET.get("next"), default=default)
+
+
 def redirect_back(
     request: HttpRequest, *candidates: str | None, default: str, require_https: bool | None = None
 ) -> HttpResponseRedirect:

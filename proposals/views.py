@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -26,7 +26,7 @@ from jobs.selectors_posting import own_job_get
 from marketplace.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from marketplace.forms import add_application_error
 from marketplace.money import format_cents
-from marketplace.redirects import back_url
+from marketplace.redirects import next_url
 from marketplace.types import AuthedRequest
 from messaging import downloads
 from payments import selectors as payment_selectors
@@ -50,10 +50,6 @@ from .forms import (
 from .models import Proposal
 
 PAGE_SIZE = 20
-
-
-def _safe_next(request: HttpRequest, fallback: str) -> str:
-    return back_url(request, request.POST.get("next") or request.GET.get("next"), default=fallback)
 
 
 def _detail_url(proposal_id: int) -> str:
@@ -200,7 +196,7 @@ def proposal_withdraw(request: AuthedRequest, proposal_id: int) -> HttpResponse:
 def _client_action(request: AuthedRequest, proposal_id: int, action: Any, done: str) -> HttpResponse:
     """Run a client action (shortlist, archive...) and go back where the client was."""
     proposal = _proposal_for(request, proposal_id)
-    back = _safe_next(request, _detail_url(proposal.pk))
+    back = next_url(request, _detail_url(proposal.pk))
     if proposal.freelancer_id == request.user.pk:
         raise Http404("No such proposal.")
     teams.require_job_action(user=request.user, job=proposal.job, action=teams.REVIEW_PROPOSALS)
@@ -263,7 +259,7 @@ def proposal_decline(request: AuthedRequest, proposal_id: int) -> HttpResponse:
             add_application_error(form, error)
         else:
             messages.success(request, f"Declined. {proposal.freelancer.display_name} is told why.")
-            return redirect(_safe_next(request, _detail_url(proposal.pk)))
+            return redirect(next_url(request, _detail_url(proposal.pk)))
     context = _detail_context(request, proposal, decline_form=form)
     return render(request, "proposals/detail.html", context)
 

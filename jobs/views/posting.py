@@ -32,7 +32,7 @@ from accounts.teams import teams_where_can_post
 from marketplace.errors import ApplicationError
 from marketplace.forms import add_application_error
 from marketplace.ids import as_id, as_ids
-from marketplace.redirects import back_url
+from marketplace.redirects import next_url
 from marketplace.types import AuthedRequest
 
 from .. import cache as jobs_cache
@@ -90,10 +90,6 @@ def _need_client(request: HttpRequest) -> HttpResponse:
 def _post(request: HttpRequest) -> Any:
     """The form data of a POST (even an empty one, so that it is validated), else None."""
     return request.POST if request.method == "POST" else None
-
-
-def _safe_next(request: HttpRequest, fallback: str) -> str:
-    return back_url(request, request.POST.get("next") or request.GET.get("next"), default=fallback)
 
 
 def _template_exists(name: str) -> bool:
@@ -407,7 +403,7 @@ def job_publish(request: AuthedRequest, public_id: str) -> HttpResponse:
 @require_POST
 def job_close(request: AuthedRequest, public_id: str) -> HttpResponse:
     job = own_job_get(public_id=public_id, user=request.user)
-    back = _safe_next(request, reverse("jobs:detail", kwargs={"public_id": job.public_id}))
+    back = next_url(request, reverse("jobs:detail", kwargs={"public_id": job.public_id}))
     form = JobCloseForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose why you are closing the job.")
@@ -427,7 +423,7 @@ def job_close(request: AuthedRequest, public_id: str) -> HttpResponse:
 @require_POST
 def job_reopen(request: AuthedRequest, public_id: str) -> HttpResponse:
     job = own_job_get(public_id=public_id, user=request.user)
-    back = _safe_next(request, reverse("jobs:detail", kwargs={"public_id": job.public_id}))
+    back = next_url(request, reverse("jobs:detail", kwargs={"public_id": job.public_id}))
     if job.status != Job.Status.CLOSED:
         # The service's table alone would let a draft through (draft -> open).
         messages.error(request, "Only a closed job can be reopened.")

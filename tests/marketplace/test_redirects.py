@@ -6,7 +6,7 @@ import pytest
 from django.test import RequestFactory
 from django.urls import reverse
 
-from marketplace.redirects import back_url, local_url, redirect_back
+from marketplace.redirects import back_url, local_url, next_url, redirect_back
 
 
 @pytest.fixture
@@ -60,3 +60,12 @@ def test_the_first_url_of_the_site_wins_and_the_default_may_be_a_url_name(reques
     assert back_url(request_, "-1", None, "/second/", "/third/", default="/d/") == "/second/"
     response = redirect_back(request_, "nope", default="home")
     assert response.status_code == 302 and response["Location"] == reverse("home")
+
+
+def test_next_url_reads_the_form_then_the_address():
+    factory = RequestFactory()
+    assert (
+        next_url(factory.post("/x/?next=/from-get/", {"next": "/from-post/"}), default="/d/") == "/from-post/"
+    )
+    assert next_url(factory.post("/x/?next=/from-get/", {}), default="/d/") == "/from-get/"
+    assert next_url(factory.get("/x/?next=-1"), default="/d/") == "/d/"

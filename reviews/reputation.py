@@ -664,6 +664,7 @@ class FreelancerScores:
     badges: list[BadgeInfo]
     is_self: bool = False  # the viewer is the freelancer
     staff_view: bool = False  # the viewer is staff (not the freelancer): components, links to admin
+    contract_links: str = ""  # where the contracts link: "site" (the parties' pages), "admin", or none
     computed_on: date | None = None
     window_months: int | None = None
     windows: list[dict[str, Any]] = field(default_factory=list)
@@ -703,6 +704,10 @@ def freelancer_scores(*, profile: FreelancerProfile, viewer: Any) -> FreelancerS
         badges=badge_infos(profile.badges),
         is_self=is_self,
         staff_view=staff_view,
+        # staff read contracts in the admin (the pages are the parties'), when allowed to
+        contract_links="site"
+        if is_self
+        else ("admin" if staff_view and viewer.has_perm("contracts.view_contract") else ""),
     )
     if not scores.shows_components:
         return scores

@@ -99,6 +99,16 @@ def test_staff_see_the_components_as_staff_with_links_they_can_open(client, hist
         assert client.get(reverse("contracts:detail", args=[contract_id])).status_code == 200
 
 
+def test_staff_who_may_not_view_contracts_in_the_admin_get_titles_without_links(client, history):
+    profile = history.freelancer_profile
+    moderator = factories.UserFactory(is_staff=True)  # staff, no admin permission on contracts
+    client.force_login(moderator)
+    page = client.get(reverse("reviews:score", args=[profile.public_id])).content.decode()
+    assert "Broken landing page" in page and 'data-testid="staff-view"' in page
+    assert "/admin/contracts/" not in page and "/contracts/" not in page.split('data-testid="components"')[1]
+    assert "The contracts link to their admin pages" not in page
+
+
 def test_scores_api_gives_components_only_to_the_freelancer(history):
     profile = history.freelancer_profile
     url = f"/api/v1/freelancers/{profile.public_id}/scores/"

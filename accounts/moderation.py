@@ -78,6 +78,19 @@ def can_view(entry: registry.Moderated, obj: Any, user: Any) -> bool:
     return not entry.is_hidden(obj)
 
 
+def can_report(obj: Any, user: Any) -> bool:
+    """Whether ``user`` may report ``obj``, content they are shown (pages offer a "Report"
+    link on this): signed in, and it has an author who is someone else (``flag_create``
+    and the report page refuse the rest)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    entry = registry.entry_for(type(obj)) if isinstance(obj, models.Model) else None
+    if entry is None:
+        return False
+    owner_id = _owner_id(entry, obj)
+    return owner_id is not None and owner_id != user.pk
+
+
 def _clean_note(note: Any) -> str:
     text = str(note or "").strip()
     if len(text) > NOTE_MAX:

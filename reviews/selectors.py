@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
+from accounts import moderation
 from accounts.models import User
 from contracts.models import Contract, ContractBonus, Milestone, Timesheet
 from marketplace.errors import NotFoundError
@@ -218,11 +219,9 @@ def review_cards(reviews: list[Review], viewer: Any = None) -> list[ReviewCard]:
             currency=contract.currency,
             can_reply=can_reply(r, viewer, now),
         )
-        # its author cannot report it (the report page refuses them); its reviewee replies
-        # first, if they can, then may report it
-        card.can_report = bool(
-            getattr(viewer, "is_authenticated", False) and viewer.pk != r.reviewer_id and not card.can_reply
-        )
+        # the moderation queue's rule (not its author); a reviewee who may still reply
+        # sees the reply box instead
+        card.can_report = not card.can_reply and moderation.can_report(r, viewer)
         if contract.is_fixed:
             card.earned_cents = earned.get(contract.pk, 0)
         else:

@@ -4,6 +4,7 @@ each staff action's effect, log row and notifications, the queue selector and pa
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.urls import reverse
@@ -455,6 +456,17 @@ def test_report_page_for_a_service(client, freelancer):
     again = client.post(report_url(listing), {"reason": "spam"})
     assert again.status_code == 400
     assert "You have already reported this service." in again.content.decode()
+
+
+def test_can_report_follows_the_report_pages_rule(freelancer):
+    """What pages use to offer "Report": signed in, not the author, reportable content."""
+    listing = make_listing(freelancer)
+    other = factories.make_client()
+    assert moderation.can_report(listing, other)
+    assert not moderation.can_report(listing, freelancer)  # own: the page answers 403
+    assert not moderation.can_report(listing, AnonymousUser())
+    assert not moderation.can_report(listing, None)
+    assert not moderation.can_report(other, factories.make_freelancer())  # a user: not reportable
 
 
 def test_report_page_refuses_own_invisible_and_unknown_content(client, freelancer):

@@ -14,7 +14,7 @@ functions by cumulative time (``PROFILE_SORT=tottime`` for time spent in each fu
         [--vary q=word1,word2,... [--warm '&sort=newest']] [--profile]
 
 ``--miss`` bumps the jobs generation before each request (every request a cache miss).
-``--vary key=v1,v2,...`` appends ``&key=vi`` with a different value on each request (the
+``--vary key=v1,v2,...`` (or ``key=@FILE``, a value per line) appends ``&key=vi`` with a different value on each request (the
 uncached long tail). The settings are the production ones (as bench/run.py serves them).
 """
 
@@ -70,7 +70,12 @@ def main() -> None:
     parser.add_argument("path")
     parser.add_argument("-n", type=int, default=300)
     parser.add_argument("--cookie")
-    parser.add_argument("--vary", help="key=v1,v2,...: a different value per request")
+    parser.add_argument(
+        "--vary", help="key=v1,v2,... or key=@FILE (one value per line): a different value per request"
+    )
+    parser.add_argument(
+        "--warmup", type=int, default=20, help="requests before the timed ones (other URLs when varying)"
+    )
     parser.add_argument("--miss", action="store_true", help="bump the jobs generation before each request")
     parser.add_argument(
         "--warm",
@@ -103,13 +108,13 @@ def main() -> None:
     key = ""
     if args.vary:
         key, _, raw = args.vary.partition("=")
-        values = raw.split(",")
+        values = Path(raw[1:]).read_text().split() if raw.startswith("@") else raw.split(",")
 
     if key == "q" and search_index.enabled():
         # a worker of a long run has met every keyword of the long tail already and keeps
         # their lexemes (one query each the first time): as it has them
-        for value in values:
-            search_index.lexemes(value)
+        for word in dict.fromkeys(value.partition("&")[0] for value in values):
+            search_index.lexemes(word)
 
     def url(i: int) -> str:
         if not values:
@@ -123,7 +128,7 @@ def main() -> None:
         if hasattr(body, "close"):
             body.close()
 
-    for i in range(min(20, args.n)):  # warm-up (templates, connections, the cache entry)
+    for i in range(args.warmup if values else min(args.warmup, args.n)):  # templates, connections, caches
         one(i if not values else -1 - i)
     if args.warm and values:
         for i in range(min(args.n, len(values))):

@@ -217,7 +217,40 @@ def test_keyboard_reaches_the_login_form_and_search_results_in_order(journey):
 
 def test_main_pages_fit_a_phone_screen(journey, settings):
     world = _world(settings)
-    folder = ARTIFACTS / "phone"
+    overflowing = _wider_than_a_phone(journey, world, ARTIFACTS / "phone")
+    assert overflowing == {}, f"pages wider than {PHONE_WIDTH}px: {overflowing}"
+
+
+# a word longer than a phone screen is wide (as a pasted link or a name without spaces is)
+LONG_WORD = "Supercalifragilisticexpialidocious" * 3
+
+
+def test_words_longer_than_the_screen_wrap_on_a_phone(journey, settings):
+    """What people write (titles, names, descriptions, messages, cover letters) may hold a
+    word wider than the screen: it wraps, the page does not scroll sideways (a job title
+    once pushed the search results to 1,088 px, a profile title the talent search to 762)."""
+    from accounts.models import ClientProfile, FreelancerProfile, User
+    from contracts.models import Contract
+    from jobs.models import Job, ServiceListing
+    from messaging.models import Message
+    from proposals.models import Proposal
+
+    world = _world(settings)
+    Job.objects.update(title=f"Django {LONG_WORD}"[:120], description=f"See {LONG_WORD * 3} first")
+    FreelancerProfile.objects.update(title=LONG_WORD[:100], overview=LONG_WORD * 3)
+    ClientProfile.objects.update(company_name=LONG_WORD[:120])
+    User.objects.update(first_name=LONG_WORD[:60])
+    Contract.objects.update(title=LONG_WORD[:120], description=LONG_WORD * 3)
+    Proposal.objects.update(cover_letter=LONG_WORD * 3)
+    ServiceListing.objects.update(title=LONG_WORD[:120], description=LONG_WORD * 3)
+    Message.objects.update(body=f"https://example.com/{LONG_WORD * 3}")
+    overflowing = _wider_than_a_phone(journey, world, ARTIFACTS / "phone-long-words")
+    assert overflowing == {}, f"pages wider than {PHONE_WIDTH}px: {overflowing}"
+
+
+def _wider_than_a_phone(journey, world, folder: Path) -> dict[str, tuple[int, list[str]]]:
+    """The main pages wider than a phone screen, with the elements that stick out; each
+    page's screenshot in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     overflowing = {}
     for j, pages in _journeys(journey, world, width=PHONE_WIDTH):
@@ -235,4 +268,4 @@ def test_main_pages_fit_a_phone_screen(journey, settings):
                     PHONE_WIDTH,
                 )
                 overflowing[label] = (width, wide)
-    assert overflowing == {}, f"pages wider than {PHONE_WIDTH}px: {overflowing}"
+    return overflowing

@@ -21,6 +21,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 PHONE_WIDTH = 390
+DESKTOP_WIDTH = 1280
 
 RUN_AXE = """async () => {
   const result = await axe.run(document, {resultTypes: ["violations"]});
@@ -89,6 +90,7 @@ def _pages(world) -> dict[str, list[tuple[str, str]]]:
             ("balance", "/payments/balance/"),
             ("my-proposals", "/proposals/"),
             ("settings", "/me/settings/"),
+            ("assessments", "/me/assessments/"),
         ],
         "client": [
             ("client-dashboard", "/dashboard/"),
@@ -217,7 +219,7 @@ def test_keyboard_reaches_the_login_form_and_search_results_in_order(journey):
 
 def test_main_pages_fit_a_phone_screen(journey, settings):
     world = _world(settings)
-    overflowing = _wider_than_a_phone(journey, world, ARTIFACTS / "phone")
+    overflowing = _wider_than(journey, world, ARTIFACTS / "phone", PHONE_WIDTH)
     assert overflowing == {}, f"pages wider than {PHONE_WIDTH}px: {overflowing}"
 
 
@@ -229,7 +231,7 @@ def test_words_longer_than_the_screen_wrap_on_a_phone(journey, settings):
     """What people write (titles, names, descriptions, messages, cover letters) may hold a
     word wider than the screen: it wraps, the page does not scroll sideways (a job title
     once pushed the search results to 1,088 px, a profile title the talent search to 762)."""
-    from accounts.models import ClientProfile, FreelancerProfile, User
+    from accounts.models import ClientProfile, FreelancerProfile, SkillAssessment, User
     from contracts.models import Contract
     from jobs.models import Job, ServiceListing
     from messaging.models import Message
@@ -244,28 +246,30 @@ def test_words_longer_than_the_screen_wrap_on_a_phone(journey, settings):
     Proposal.objects.update(cover_letter=LONG_WORD * 3)
     ServiceListing.objects.update(title=LONG_WORD[:120], description=LONG_WORD * 3)
     Message.objects.update(body=f"https://example.com/{LONG_WORD * 3}")
-    overflowing = _wider_than_a_phone(journey, world, ARTIFACTS / "phone-long-words")
-    assert overflowing == {}, f"pages wider than {PHONE_WIDTH}px: {overflowing}"
+    SkillAssessment.objects.update(title=(LONG_WORD * 2)[:120])  # staff's, in a table
+    for width in (PHONE_WIDTH, DESKTOP_WIDTH):
+        overflowing = _wider_than(journey, world, ARTIFACTS / f"long-words-{width}", width)
+        assert overflowing == {}, f"pages wider than {width}px: {overflowing}"
 
 
-def _wider_than_a_phone(journey, world, folder: Path) -> dict[str, tuple[int, list[str]]]:
-    """The main pages wider than a phone screen, with the elements that stick out; each
-    page's screenshot in ``folder``."""
+def _wider_than(journey, world, folder: Path, width: int) -> dict[str, tuple[int, list[str]]]:
+    """The main pages wider than the window (``width``), with the elements that stick out;
+    each page's screenshot in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     overflowing = {}
-    for j, pages in _journeys(journey, world, width=PHONE_WIDTH):
+    for j, pages in _journeys(journey, world, width=width):
         for label, path in pages:
             j.page.goto(path)
             j.page.wait_for_load_state("networkidle")
             j.page.screenshot(path=str(folder / f"{label}.png"), full_page=True)
-            width = j.page.evaluate("document.documentElement.scrollWidth")
-            if width > PHONE_WIDTH:
+            scrolled = j.page.evaluate("document.documentElement.scrollWidth")
+            if scrolled > width:
                 wide = j.page.evaluate(
                     """(limit) => [...document.querySelectorAll("body *")]
                       .filter((el) => el.getBoundingClientRect().right > limit + 1)
                       .slice(0, 5)
                       .map((el) => el.tagName.toLowerCase() + "." + [...el.classList].join("."))""",
-                    PHONE_WIDTH,
+                    width,
                 )
-                overflowing[label] = (width, wide)
+                overflowing[label] = (scrolled, wide)
     return overflowing

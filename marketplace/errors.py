@@ -87,6 +87,16 @@ def number_too_large() -> ApplicationError:
     return ApplicationError("A number in this request is too large.", code="number_too_large")
 
 
+def null_character() -> ApplicationError:
+    """For text with a null character (U+0000) in a submitted form: PostgreSQL cannot store
+    it, and no keyboard types it (a tampered or broken client does), so the whole request is
+    refused with a clear 400 before any view sees it."""
+    return ApplicationError(
+        "Text in this form contains a null character, which cannot be saved. Remove it and try again.",
+        code="null_character",
+    )
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF exception handler answering ``{"message", "code", "extra"}``."""
     from .security import denial_status, log_denial  # security log of permission refusals

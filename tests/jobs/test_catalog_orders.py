@@ -278,3 +278,24 @@ def test_a_double_submit_is_one_order(listing, buyer, local_gateway):
     assert other.pk != first.pk
     listing.refresh_from_db()
     assert listing.orders_count == 2
+
+
+def test_a_null_character_in_a_form_is_refused_with_a_message_and_nothing_saved(
+    client, listing, buyer, local_gateway
+):
+    """The order forms hand their fields to the services without a Django form; a null
+    character (which PostgreSQL cannot store) once reached the database as a 500. Every
+    form is now refused before its view (marketplace.middleware)."""
+    client.force_login(buyer)
+    url = reverse("jobs:service_buy", args=[listing.public_id])
+    page_url = "http://testserver" + reverse("jobs:service_detail", args=[listing.public_id])
+    response = client.post(url, {"tier": "standard\x00"}, HTTP_REFERER=page_url)
+    assert response.status_code == 302 and response["Location"] == page_url
+    page = client.get(response["Location"]).content.decode()
+    assert "contains a null character" in page
+    assert ServiceOrder.objects.count() == 0
+    api = client.post(reverse("api_service_buy", args=[listing.public_id]), {"tier": "standard\x00"})
+    assert api.status_code == 400 and api.json()["code"] == "null_character"
+    assert ServiceOrder.objects.count() == 0
+    client.post(url, {"tier": "standard"})  # the same form without it goes through
+    assert ServiceOrder.objects.count() == 1

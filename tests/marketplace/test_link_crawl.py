@@ -10,8 +10,9 @@ contract link to staff, who read contracts in the admin, were found this way).
 
 The forms the walk met (one of each action's URL pattern) are then sent, each in a
 transaction rolled back afterwards, as shown and with every field empty, very long,
-negative, huge or full of markup: none may end in a server error ("next=-1" on the job's
-close form once did).
+negative, huge, full of markup or holding a null character: none may end in a server error
+("next=-1" on the job's close form once did, and a null character in the service
+catalog's order forms).
 """
 
 from __future__ import annotations
@@ -181,6 +182,7 @@ ODD: list[Callable[[str, str], str]] = [
     lambda kind, value: "-1",
     lambda kind, value: value if kind == "hidden" else "<b>'\"&</b>" * 500,  # long, with markup
     lambda kind, value: "99999999999999999999",
+    lambda kind, value: f"{value}\x00",  # a null character, which PostgreSQL cannot store
 ]
 
 

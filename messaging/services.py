@@ -138,6 +138,10 @@ def _active_participant(conversation: Conversation, user: User) -> Participant:
 
 def _clean_body(body: Any) -> str:
     text = str(body or "").strip()
+    if "\x00" in text:  # from the websocket or a client's JSON: PostgreSQL cannot store it
+        raise ApplicationError(
+            "Messages cannot contain null characters.", code="null_character", extra={"field": "body"}
+        )
     if len(text) > BODY_MAX_CHARS:
         raise ApplicationError(
             f"Messages are limited to {BODY_MAX_CHARS:,} characters (this one has {len(text):,}).",

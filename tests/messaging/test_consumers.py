@@ -441,6 +441,9 @@ def test_bad_frames_get_error_frames_and_the_connection_stays_open(app, alice, c
             json.dumps(
                 {"type": "send", "conversation": conversation.pk, "client_msg_id": "big", "body": "x" * 5001}
             ),
+            json.dumps(
+                {"type": "send", "conversation": conversation.pk, "client_msg_id": "nul", "body": "a\x00b"}
+            ),
             "x" * (70 * 1024),
         ):
             await a.send_to(text_data=raw)
@@ -461,6 +464,7 @@ def test_bad_frames_get_error_frames_and_the_connection_stays_open(app, alice, c
         "conversation_not_found",
         "invalid",
         "message_too_long",
+        "null_character",
         "frame_too_large",
     ]
     assert pong == {"type": "pong", "id": 9}

@@ -138,10 +138,20 @@ def _active_participant(conversation: Conversation, user: User) -> Participant:
 
 def _clean_body(body: Any) -> str:
     text = str(body or "").strip()
-    if "\x00" in text:  # from the websocket or a client's JSON: PostgreSQL cannot store it
+    # From the websocket's JSON, which may hold what no database stores: a null character,
+    # or half of a surrogate pair ("\ud800"), which is not text at all.
+    if "\x00" in text:
         raise ApplicationError(
             "Messages cannot contain null characters.", code="null_character", extra={"field": "body"}
         )
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        raise ApplicationError(
+            "This message holds characters that are not valid text.",
+            code="invalid_text",
+            extra={"field": "body"},
+        ) from None
     if len(text) > BODY_MAX_CHARS:
         raise ApplicationError(
             f"Messages are limited to {BODY_MAX_CHARS:,} characters (this one has {len(text):,}).",

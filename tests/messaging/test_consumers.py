@@ -444,6 +444,9 @@ def test_bad_frames_get_error_frames_and_the_connection_stays_open(app, alice, c
             json.dumps(
                 {"type": "send", "conversation": conversation.pk, "client_msg_id": "nul", "body": "a\x00b"}
             ),
+            json.dumps(  # half a surrogate pair, written as JSON's \ud800 escape
+                {"type": "send", "conversation": conversation.pk, "client_msg_id": "half", "body": "a\ud800"}
+            ),
             "x" * (70 * 1024),
         ):
             await a.send_to(text_data=raw)
@@ -465,6 +468,7 @@ def test_bad_frames_get_error_frames_and_the_connection_stays_open(app, alice, c
         "invalid",
         "message_too_long",
         "null_character",
+        "invalid_text",
         "frame_too_large",
     ]
     assert pong == {"type": "pong", "id": 9}

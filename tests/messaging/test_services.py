@@ -195,6 +195,7 @@ def test_a_non_participant_cannot_send_and_is_told_not_found(carol, conversation
         ({"body": "x" * 5001}, "message_too_long"),
         ({"body": "   "}, "empty_message"),
         ({"body": "hi\x00there"}, "null_character"),
+        ({"body": "hi \ud800"}, "invalid_text"),
         ({"body": "hi", "client_msg_id": "has spaces"}, "invalid_client_msg_id"),
         ({"body": "hi", "client_msg_id": "x" * 65}, "invalid_client_msg_id"),
         ({"body": "hi", "reply_to_seq": 99}, "reply_not_found"),

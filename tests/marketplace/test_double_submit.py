@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connections
 from django.test import Client
 
 from payments.gateways import local
@@ -74,13 +74,12 @@ def test_every_form_sent_twice_at_once_answers_without_a_server_error(who: str, 
     assert len(walk.forms) >= 5, f"only {len(walk.forms)} forms met"
     cookies = {name: morsel.value for name, morsel in client.cookies.items()}
     failures = []
-    answered = 0
+    taken = 0  # forms whose pair did something (not both refused): the sends reach the views
     for form in walk.forms.values():
         data = {name: value for name, _kind, value in form.fields}
         statuses = _twice_at_once(cookies, form.action, data)
-        answered += len(statuses)
+        taken += any(status < 400 for status in statuses)
         if any(status >= 500 for status in statuses):
             failures.append(f"{form.action} (on {form.shown_on}): {statuses}")
-    connection.close()
-    assert answered == 2 * len(walk.forms)
     assert failures == [], "\n".join(failures)
+    assert taken >= 5, f"only {taken} of {len(walk.forms)} forms were taken"

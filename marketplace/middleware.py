@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -26,9 +28,14 @@ class ApplicationErrorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view: Any, args: Any, kwargs: Any) -> HttpResponse | None:
+        # here rather than in __call__: after the CSRF check (an earlier middleware's
+        # process_view) and inside the rate limits and the audit, as any view is
         if request.method == "POST" and _has_null_character(request):
             return _answer(request, null_character())
-        return self.get_response(request)
+        return None
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, OverflowError):  # an id too large for the database (SQLite)

@@ -299,3 +299,12 @@ def test_a_null_character_in_a_form_is_refused_with_a_message_and_nothing_saved(
     assert ServiceOrder.objects.count() == 0
     client.post(url, {"tier": "standard"})  # the same form without it goes through
     assert ServiceOrder.objects.count() == 1
+
+
+def test_a_null_character_does_not_get_round_the_csrf_check(listing, buyer):
+    from django.test import Client
+
+    forged = Client(enforce_csrf_checks=True)
+    forged.force_login(buyer)
+    url = reverse("jobs:service_buy", args=[listing.public_id])
+    assert forged.post(url, {"tier": "standard\x00"}).status_code == 403  # CSRF first, as for any form

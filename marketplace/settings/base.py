@@ -116,6 +116,9 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # one: keep connections open and check their health before reuse.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Django's backend, with a health check that skips its round trip when the connection
+    # is idle and its socket quiet (see marketplace/db/postgresql/base.py)
+    DATABASES["default"]["ENGINE"] = "marketplace.db.postgresql"
 DATABASES["default"]["ATOMIC_REQUESTS"] = False  # services own their transactions
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")

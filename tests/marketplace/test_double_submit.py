@@ -29,7 +29,7 @@ from tests.marketplace.world import World, build_world
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
-        settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+        not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
         reason="concurrent transactions need PostgreSQL (SQLite serialises writers)",
     ),
 ]

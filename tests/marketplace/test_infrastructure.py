@@ -168,7 +168,7 @@ def test_settings_switch_to_postgres_and_redis_from_the_environment():
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == [
-        "django.db.backends.postgresql",
+        "marketplace.db.postgresql",
         "600",
         "channels_redis.core.RedisChannelLayer",
         "redis://cache:6379/1",

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import FreelancerProfile, User
 from marketplace.prepared import PreparedQuery
 from tests import factories
 
@@ -76,3 +78,42 @@ def test_list_arguments_are_compiled_per_length_and_deduplicated():
         query.rows(user_ids=[])
     with pytest.raises(TypeError):
         query.rows(user_ids=[1, "2"])
+
+
+def _fields(instance) -> dict:
+    return {field.attname: getattr(instance, field.attname) for field in type(instance)._meta.concrete_fields}
+
+
+def test_instances_are_the_querysets_instances_through_the_orms_converters():
+    users = [factories.make_freelancer(), factories.make_client()]
+    users[0].suspended_at = timezone.now()  # a datetime and a null, converted as the ORM does
+    users[0].save(update_fields=["suspended_at"])
+    query = PreparedQuery(lambda user_id: User.objects.filter(pk=user_id))
+
+    for user in users:
+        with CaptureQueriesContext(connection) as queries:
+            (found,) = query.instances(user_id=user.pk)
+        expected = User.objects.get(email=user.email)
+        assert len(queries) == 1
+        assert type(found) is User and found.pk == user.pk
+        assert _fields(found) == _fields(expected)
+        assert found._state.db == "default" and not found._state.adding
+    assert query.instances(user_id=-1) == []
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda user_id: User.objects.filter(pk=user_id).only("email"),
+        lambda user_id: User.objects.filter(pk=user_id).annotate(n=Count("groups")),
+        lambda user_id: FreelancerProfile.objects.filter(pk=user_id).select_related("user"),
+    ],
+)
+def test_instances_refuse_a_query_that_is_not_one_models_whole_rows(build):
+    with pytest.raises(ValueError, match="whole rows"):
+        PreparedQuery(build).instances(user_id=1)
+
+
+def test_instances_of_a_values_query_are_refused():
+    with pytest.raises(TypeError, match="not a query of model instances"):
+        PreparedQuery(lambda user_id: User.objects.filter(pk=user_id).values_list("pk")).instances(user_id=1)

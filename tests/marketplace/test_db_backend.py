@@ -1,0 +1,134 @@
+"""marketplace.db.postgresql: the health check of a kept connection costs no round trip
+while the connection is idle and quiet, and still replaces a connection the server ended
+(no request fails after a database restart)."""
+
+from __future__ import annotations
+
+import io
+import select
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings
+from django.core.handlers.wsgi import WSGIHandler
+from django.db import connection, connections
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),  # the connection as a request has it, outside a test transaction
+    pytest.mark.skipif(
+        settings.DATABASES["default"]["ENGINE"] != "marketplace.db.postgresql",
+        reason="the backend is used with PostgreSQL",
+    ),
+]
+
+
+@pytest.fixture
+def other() -> Iterator:
+    """A second connection to the same database, to watch and end the first one."""
+    wrapper = connections.create_connection("default")
+    yield wrapper
+    wrapper.close()
+
+
+def _backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def _last_statement(other, pid: int) -> str:
+    with other.cursor() as cursor:
+        cursor.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid])
+        return cursor.fetchone()[0]
+
+
+def _wait_until_readable() -> None:
+    poller = select.poll()
+    poller.register(connection.connection.fileno(), select.POLLIN)
+    deadline = time.monotonic() + 10
+    while not poller.poll(100):
+        assert time.monotonic() < deadline, "the server sent nothing"
+
+
+def _next_request() -> None:
+    """What Django does to a kept connection when a request starts (close_old_connections)."""
+    connection.close_if_unusable_or_obsolete()
+
+
+def test_an_idle_quiet_connection_passes_its_health_check_without_a_statement(other):
+    assert connection.health_check_enabled
+    pid = _backend_pid()
+    _next_request()
+    assert not connection.health_check_done
+
+    connection.close_if_health_check_failed()
+
+    assert connection.health_check_done
+    assert _last_statement(other, pid) == "SELECT pg_backend_pid()"  # no "SELECT 1" was sent
+    assert _backend_pid() == pid  # the same connection goes on
+
+
+def test_a_connection_with_news_on_its_socket_gets_the_real_check(other):
+    pid = _backend_pid()
+    with connection.cursor() as cursor:
+        cursor.execute("LISTEN marketplace_health")
+    with other.cursor() as cursor:
+        cursor.execute("NOTIFY marketplace_health")
+    _wait_until_readable()
+    _next_request()
+
+    connection.close_if_health_check_failed()
+
+    assert _last_statement(other, pid) == "SELECT 1"  # Django's own check ran
+    assert _backend_pid() == pid  # and passed: the connection is fine
+    with connection.cursor() as cursor:
+        cursor.execute("UNLISTEN *")
+
+
+def test_a_connection_the_server_ended_is_replaced_before_the_next_query(other):
+    pid = _backend_pid()
+    with other.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    _wait_until_readable()
+    _next_request()
+
+    assert _backend_pid() != pid  # a new connection, no error
+
+
+def _get(handler: WSGIHandler, path: str) -> str:
+    statuses: list[str] = []
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "testserver",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": sys.stderr,
+    }
+    body = handler(environ, lambda status, headers, exc_info=None: statuses.append(status))
+    body.close()
+    return statuses[0]
+
+
+def test_requests_go_on_across_a_database_restart_of_their_connection(other, settings):
+    """Through the WSGI handler, whose request signals keep and check the connection as a
+    server's do (the test client turns that off)."""
+    settings.ALLOWED_HOSTS = ["testserver"]
+    handler = WSGIHandler()
+    assert _get(handler, "/healthz/") == "200 OK"
+    pid = _backend_pid()
+    assert _get(handler, "/healthz/") == "200 OK"
+    assert _backend_pid() == pid  # kept between requests
+
+    with other.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    _wait_until_readable()
+
+    assert _get(handler, "/healthz/") == "200 OK"
+    assert _backend_pid() != pid

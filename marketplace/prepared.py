@@ -156,6 +156,12 @@ class PreparedQuery:
                 self._compiled.clear()
             self._compiled[key] = found
         by_stand_in = {_STAND_IN - i: value for i, value in enumerate(values)}
-        with connections[found.alias].cursor() as cursor:
-            cursor.execute(found.sql, [by_stand_in.get(p, p) if _is_int(p) else p for p in found.params])
+        params = [by_stand_in.get(p, p) if _is_int(p) else p for p in found.params]
+        connection = connections[found.alias]
+        with connection.cursor() as cursor:
+            prepare = getattr(connection, "execute_prepared", None)  # marketplace.db.postgresql
+            if prepare is not None:
+                prepare(cursor, found.sql, params)
+            else:
+                cursor.execute(found.sql, params)
             return found, cursor.fetchall()

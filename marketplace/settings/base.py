@@ -119,6 +119,10 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # Django's backend, with a health check that skips its round trip when the connection
     # is idle and its socket quiet (see marketplace/db/postgresql/base.py)
     DATABASES["default"]["ENGINE"] = "marketplace.db.postgresql"
+    # ... which also runs the small per-request queries as server-side prepared statements;
+    # off behind a pooler that hands a session's statements to other connections
+    # (PgBouncer in transaction mode)
+    DATABASES["default"]["PREPARE_STATEMENTS"] = env.bool("DB_PREPARE_STATEMENTS", default=True)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False  # services own their transactions
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")

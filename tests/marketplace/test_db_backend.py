@@ -1,6 +1,7 @@
 """marketplace.db.postgresql: the health check of a kept connection costs no round trip
 while the connection is idle and quiet, and still replaces a connection the server ended
-(no request fails after a database restart)."""
+(no request fails after a database restart); the queries of ``PreparedQuery`` run as
+server-side prepared statements outside transactions, as they are inside."""
 
 from __future__ import annotations
 
@@ -13,7 +14,13 @@ from collections.abc import Iterator
 import pytest
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import connection, connections
+from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import User
+from marketplace.db.postgresql.base import numbered
+from marketplace.prepared import PreparedQuery
+from tests import factories
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),  # the connection as a request has it, outside a test transaction
@@ -132,3 +139,87 @@ def test_requests_go_on_across_a_database_restart_of_their_connection(other, set
 
     assert _get(handler, "/healthz/") == "200 OK"
     assert _backend_pid() != pid
+
+
+# --- prepared statements ---------------------------------------------------------------------------
+
+
+def _prepared_statements() -> dict[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, statement FROM pg_prepared_statements")
+        return dict(cursor.fetchall())
+
+
+def _emails(user_id: int):
+    return User.objects.filter(pk=user_id).values_list("email")
+
+
+def test_a_prepared_query_is_prepared_once_per_connection_and_executed_with_each_calls_values():
+    users = [factories.make_freelancer(), factories.make_client()]
+    query = PreparedQuery(_emails)
+
+    with CaptureQueriesContext(connection) as queries:
+        rows = [query.rows(user_id=user.pk) for user in users]
+
+    assert rows == [[(user.email,)] for user in users]
+    assert len(queries) == 2  # one per call: the PREPARE is not a query of the page
+    assert all(q["sql"].startswith("EXECUTE mp_") for q in queries.captured_queries)
+    (statement,) = [text for name, text in _prepared_statements().items() if name.startswith("mp_")]
+    assert '"accounts_user"."id" = $1' in statement
+
+    connection.close()  # a new connection has none: prepared again on first use
+    assert query.rows(user_id=users[0].pk) == [(users[0].email,)]
+    assert len([name for name in _prepared_statements() if name.startswith("mp_")]) == 1
+
+
+def test_inside_a_transaction_the_query_runs_as_it_is():
+    user = factories.make_client()
+    query = PreparedQuery(_emails)
+
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        assert query.rows(user_id=user.pk) == [(user.email,)]
+
+    assert 'FROM "accounts_user"' in queries.captured_queries[0]["sql"]
+    assert not [name for name in _prepared_statements() if name.startswith("mp_")]
+    assert query.rows(user_id=user.pk) == [(user.email,)]  # outside: prepared now
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        assert query.rows(user_id=user.pk) == [(user.email,)]
+    assert 'FROM "accounts_user"' in queries.captured_queries[0]["sql"]  # not EXECUTE
+
+
+def test_a_query_postgresql_cannot_prepare_runs_as_it_is():
+    sql = "SELECT %s IS NULL"  # the parameter's type cannot be inferred: PREPARE refuses it
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as queries, connection.cursor() as cursor:
+            connection.execute_prepared(cursor, sql, [5])
+            assert cursor.fetchall() == [(False,)]
+        assert queries.captured_queries[0]["sql"] == "SELECT 5 IS NULL"
+    assert sql not in connection.statements
+
+
+def test_the_signed_in_users_load_is_a_prepared_statement(client):
+    user = factories.make_freelancer()
+
+    with CaptureQueriesContext(connection) as queries:
+        found = User.objects.get(pk=user.pk)
+
+    assert found == user and found.email == user.email
+    assert queries.captured_queries[0]["sql"].startswith("EXECUTE mp_")
+
+
+def test_placeholders_are_numbered_and_percent_signs_unescaped():
+    assert numbered("SELECT 1 WHERE a LIKE '%%x' AND b = %s AND c IN (%s, %s)") == (
+        "SELECT 1 WHERE a LIKE '%x' AND b = $1 AND c IN ($2, $3)"
+    )
+
+
+def test_prepared_statements_can_be_turned_off(monkeypatch):
+    """DB_PREPARE_STATEMENTS=0 (behind a pooler that moves sessions between connections)."""
+    monkeypatch.setitem(connection.settings_dict, "PREPARE_STATEMENTS", False)
+    user = factories.make_client()
+
+    with CaptureQueriesContext(connection) as queries:
+        assert PreparedQuery(_emails).rows(user_id=user.pk) == [(user.email,)]
+
+    assert 'FROM "accounts_user"' in queries.captured_queries[0]["sql"]
+    assert not [name for name in _prepared_statements() if name.startswith("mp_")]

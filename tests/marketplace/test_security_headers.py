@@ -179,6 +179,64 @@ def test_websocket_origin_of_this_host_is_allowed_and_no_other(client, db):
     assert set(policy["connect-src"]) == {"'self'", "ws://testserver", "wss://testserver"}
 
 
+def _django_csp_header(path: str, host: str, nonce: bool, decorate=None) -> tuple[str, str]:
+    """(our middleware's header, django-csp's own for the same request and response)."""
+    from csp.middleware import CSPMiddleware
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from marketplace.security import ContentSecurityPolicyMiddleware
+
+    def answer(middleware):
+        request = RequestFactory().get(path, HTTP_HOST=host)
+        middleware.process_request(request)
+        if nonce:
+            str(request.csp_nonce)  # the page used its nonce
+        response = HttpResponse("page")
+        if decorate:
+            decorate(response)
+        middleware.process_response(request, response)
+        return response, request
+
+    ours, request = answer(ContentSecurityPolicyMiddleware(lambda r: HttpResponse()))
+
+    class Reference(ContentSecurityPolicyMiddleware):  # our policy parts, django-csp's writing
+        def _remembered_policy(self, request, response):
+            return None
+
+    theirs, reference_request = answer(Reference(lambda r: HttpResponse()))
+    if nonce:  # the same nonce on both sides, to compare
+        theirs_header = theirs["Content-Security-Policy"].replace(
+            reference_request._csp_nonce, request._csp_nonce
+        )
+    else:
+        theirs_header = theirs["Content-Security-Policy"]
+    assert isinstance(Reference(lambda r: HttpResponse()), CSPMiddleware)
+    return ours["Content-Security-Policy"], theirs_header
+
+
+@pytest.mark.parametrize("nonce", [False, True])
+def test_the_remembered_policy_is_the_one_django_csp_writes(settings, nonce):
+    """The policy is built once per host (and nonce or not) and process; each response gets
+    its own nonce put in, and a view's own policy is written by django-csp as usual."""
+    settings.ALLOWED_HOSTS = ["testserver", "other.example"]
+    headers = set()
+    for _ in range(3):  # built, then remembered
+        ours, theirs = _django_csp_header("/", "testserver", nonce)
+        assert ours == theirs
+        assert ("'nonce-" in ours) is nonce
+        headers.add(ours)
+    assert len(headers) == (3 if nonce else 1)  # each response its own nonce
+    ours, theirs = _django_csp_header("/", "other.example", nonce)
+    assert ours == theirs and "wss://other.example" in ours and "testserver" not in ours
+
+    def update(response):
+        response._csp_update = {"img-src": ["https://images.example"]}
+
+    ours, theirs = _django_csp_header("/", "testserver", nonce, decorate=update)
+    assert ours == theirs and "https://images.example" in ours
+
+
 def test_api_docs_load_swagger_without_inline_script(client, db):
     page = client.get(reverse("api_docs"))
     assert_csp_safe(page)

@@ -51,7 +51,8 @@ class UserManager(BaseUserManager["User"]):
         (``ModelBackend.get_user``), and the ORM's compiling was a fifth of a signed-in
         page's CPU. The same instance and the same ``DoesNotExist`` as the queryset's;
         every other lookup goes through it."""
-        if not args and self._db is None and len(kwargs) == 1:
+        # the model itself, not a migration's historical copy of it (other columns, maybe)
+        if not args and self._db is None and len(kwargs) == 1 and self.model is User:
             ((name, value),) = kwargs.items()
             if name in ("pk", "id") and type(value) is int:
                 found = _BY_PK.instances(user_id=value)

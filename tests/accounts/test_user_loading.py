@@ -73,3 +73,16 @@ def test_a_deactivated_users_session_no_longer_signs_them_in(client):
     response = client.get(reverse("jobs:saved"))
 
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_a_migrations_historical_user_model_goes_through_its_own_queryset():
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    state = executor.loader.project_state(executor.loader.graph.leaf_nodes())
+    historical = state.apps.get_model("accounts", "User")
+    user = factories.make_client()
+
+    found = historical.objects.get(pk=user.pk)
+
+    assert type(found) is historical and found.email == user.email

@@ -213,9 +213,11 @@ def test_placeholders_are_numbered_and_percent_signs_unescaped():
     )
 
 
-def test_prepared_statements_can_be_turned_off(monkeypatch):
-    """DB_PREPARE_STATEMENTS=0 (behind a pooler that moves sessions between connections)."""
-    monkeypatch.setitem(connection.settings_dict, "PREPARE_STATEMENTS", False)
+@pytest.mark.parametrize("setting", [("PREPARE_STATEMENTS", False), ("CONN_MAX_AGE", 0)])
+def test_prepared_statements_can_be_turned_off(monkeypatch, setting):
+    """DB_PREPARE_STATEMENTS=0 (behind a pooler that moves sessions between connections),
+    and not with a connection per request (CONN_MAX_AGE=0: preparing would only cost)."""
+    monkeypatch.setitem(connection.settings_dict, *setting)
     user = factories.make_client()
 
     with CaptureQueriesContext(connection) as queries:

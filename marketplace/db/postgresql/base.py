@@ -22,7 +22,8 @@ with its arguments. Only outside a transaction (a ``PREPARE`` that fails then ha
 nothing: the query runs plainly and is not prepared again); inside one, and for a query
 PostgreSQL could not prepare, the query runs as before; and always with
 ``PREPARE_STATEMENTS`` off in the database's settings (``DB_PREPARE_STATEMENTS=0``: behind a
-pooler that moves a session between server connections). The ``PREPARE`` goes to the driver's
+pooler that moves a session between server connections) or connections not kept
+(``CONN_MAX_AGE=0``: a connection per request, where preparing would only add a round trip). The ``PREPARE`` goes to the driver's
 own cursor, so query logs and counts show one query per call, as ``EXECUTE name(...)``.
 """
 
@@ -68,11 +69,13 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def execute_prepared(self, cursor: Any, sql: str, params: Sequence[Any]) -> None:
         """Run ``sql`` with ``params`` on ``cursor`` (a cursor of this connection) as a
         prepared statement when it can be, else as it is."""
-        # no transaction open, and allowed (DB_PREPARE_STATEMENTS)
+        # no transaction open; allowed (DB_PREPARE_STATEMENTS); and connections are kept
+        # (CONN_MAX_AGE 0 opens one per request: a PREPARE would be a round trip more)
         outside = (
             self.autocommit
             and not self.in_atomic_block
             and self.settings_dict.get("PREPARE_STATEMENTS", True)
+            and self.settings_dict.get("CONN_MAX_AGE") != 0
         )
         name = self.statements.get(sql)
         if name is None and outside and sql not in _UNPREPARABLE:

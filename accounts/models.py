@@ -55,7 +55,8 @@ class UserManager(BaseUserManager["User"]):
         if not args and self._db is None and len(kwargs) == 1 and self.model is User:
             ((name, value),) = kwargs.items()
             if name in ("pk", "id") and type(value) is int:
-                found = _BY_PK.instances(user_id=value)
+                # outside a bigint, as the ORM answers: no such user (not a database error)
+                found = _BY_PK.instances(user_id=value) if -(2**63) <= value < 2**63 else []
                 if not found:
                     raise self.model.DoesNotExist(
                         f"{self.model._meta.object_name} matching query does not exist."

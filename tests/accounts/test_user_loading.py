@@ -24,6 +24,7 @@ def _fields(user: User) -> dict:
 def test_get_by_primary_key_gives_the_querysets_user_in_one_query(name):
     user = factories.make_freelancer(first_name="Ada", last_name="Lovelace")
     factories.make_client()
+    account_models._BY_PK._compiled.clear()  # to see this call compile it
 
     with CaptureQueriesContext(connection) as queries:
         found = User.objects.get(**{name: user.pk})
@@ -34,9 +35,12 @@ def test_get_by_primary_key_gives_the_querysets_user_in_one_query(name):
     assert found == user and found.display_name == user.display_name
 
 
-def test_get_by_a_missing_primary_key_raises_does_not_exist():
+@pytest.mark.parametrize("pk", [987654321, 2**63, -(2**63) - 1, 2**100])
+def test_get_by_a_missing_primary_key_raises_does_not_exist(pk):
+    """Ids beyond the database's integers too, as the queryset answers them (not a 500)."""
+    assert not User.objects.filter(pk=pk).exists()
     with pytest.raises(User.DoesNotExist, match="User matching query does not exist"):
-        User.objects.get(pk=987654321)
+        User.objects.get(pk=pk)
 
 
 def test_other_lookups_go_through_the_queryset_as_before():

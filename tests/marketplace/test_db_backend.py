@@ -207,6 +207,15 @@ def test_the_signed_in_users_load_is_a_prepared_statement(client):
     assert queries.captured_queries[0]["sql"].startswith("EXECUTE mp_")
 
 
+@pytest.mark.parametrize("pk", [2**63, -(2**63) - 1])
+def test_the_users_load_by_an_id_beyond_bigint_is_no_such_user(pk):
+    """A prepared statement takes a bigint (a plain query compared any number): the
+    manager answers as the queryset does instead of a database error."""
+    User.objects.get(pk=factories.make_client().pk)  # prepared on this connection
+    with pytest.raises(User.DoesNotExist):
+        User.objects.get(pk=pk)
+
+
 def test_placeholders_are_numbered_and_percent_signs_unescaped():
     assert numbered("SELECT 1 WHERE a LIKE '%%x' AND b = %s AND c IN (%s, %s)") == (
         "SELECT 1 WHERE a LIKE '%x' AND b = $1 AND c IN ($2, $3)"

@@ -230,12 +230,16 @@ def build_world() -> World:
         assessment_id=SkillAssessment.objects.order_by("pk").first().pk,  # type: ignore[union-attr]
     )
 
-    # a closed week of the hourly contract
+    # a closed week of the hourly contract: last week, or the week before when the segment
+    # above fell in last week (the first three hours of a Monday, UTC), which must stay
+    # open for the freelancer to edit and delete it
     from contracts.models import Timesheet
 
-    last_monday = timetracking.week_start_of(timezone.now()) - timedelta(days=7)
+    closed_monday = timetracking.week_start_of(timezone.now()) - timedelta(days=7)
+    if timetracking.week_start_of(o["segment"].started_at) == closed_monday:
+        closed_monday -= timedelta(days=7)
     o["timesheet"] = Timesheet.objects.create(
-        contract=o["hourly_contract"], week_start=last_monday, status=Timesheet.Status.IN_REVIEW
+        contract=o["hourly_contract"], week_start=closed_monday, status=Timesheet.Status.IN_REVIEW
     )
 
     # an ended contract with both reviews given (revealed), so the freelancer may reply

@@ -22,7 +22,7 @@ kept with a placeholder where the CSRF token goes; the view puts each visitor's 
 in its place (see ``jobs.views.search``). ``Slot.set`` checks that every token slot of such
 a page holds the placeholder and nothing else.
 
-Each process also keeps the entries it used last (``LOCAL_ENTRIES``, decoded) in memory:
+Each process also keeps the entries it used last (``LOCAL_ENTRIES`` of each kind, decoded) in memory:
 a hit then costs one read of the generation from the shared cache instead of the entry's
 transfer, decompression and unpickling, with the same freshness (the generation is still
 read from the shared cache on every lookup, and an entry is never used longer than
@@ -61,7 +61,7 @@ GENERATION_KEY = "jobs:generation"
 CSRF_MARKERS = ("csrfmiddlewaretoken", "X-CSRFToken")
 # The value of each CSRF token slot (a form field or the hx-headers attribute).
 _CSRF_SLOT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]*)"|"X-CSRFToken": "([^"]*)"')
-LOCAL_ENTRIES = 64  # decoded entries kept in each process (see the module docstring)
+LOCAL_ENTRIES = 64  # decoded entries of each kind kept in each process (see the module docstring)
 
 
 def _fresh_generation() -> int:
@@ -141,34 +141,53 @@ def csrf_free(html: str, placeholder: str = "") -> bool:
 
 
 class _Local:
-    """The entries this process used last, decoded: key -> (generation, deadline, entry)."""
+    """The entries this process used last, decoded: key -> (generation, deadline, entry),
+    the last ``size`` of each kind (``cache_key``'s kind): the long tail's result pages,
+    each used once, push out only each other, not the few filter forms and frames that
+    every search of the tail uses."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.entries: OrderedDict[str, tuple[int, float, Any]] = OrderedDict()
+        self.kinds: dict[str, OrderedDict[str, tuple[int, float, Any]]] = {}
         self.lock = threading.Lock()
+
+    def _lru(self, key: str) -> OrderedDict[str, tuple[int, float, Any]]:
+        kind = key.split(":", 2)[1] if key.count(":") >= 2 else ""
+        lru = self.kinds.get(kind)
+        if lru is None:
+            lru = self.kinds.setdefault(kind, OrderedDict())
+        return lru
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._lru(key)
 
     def get(self, key: str, gen: int) -> tuple[bool, Any]:
         with self.lock:
-            found = self.entries.get(key)
+            lru = self._lru(key)
+            found = lru.get(key)
             if found is None:
                 return False, None
             if found[0] != gen or found[1] < time.time():
-                del self.entries[key]
+                del lru[key]
                 return False, None
-            self.entries.move_to_end(key)
+            lru.move_to_end(key)
             return True, found[2]
 
     def put(self, key: str, gen: int, created: float, entry: Any) -> None:
         with self.lock:
-            self.entries[key] = (gen, created + TTL_SECONDS, entry)
-            self.entries.move_to_end(key)
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
+            lru = self._lru(key)
+            lru[key] = (gen, created + TTL_SECONDS, entry)
+            lru.move_to_end(key)
+            while len(lru) > self.size:
+                lru.popitem(last=False)
+
+    def forget(self, key: str) -> None:
+        with self.lock:
+            self._lru(key).pop(key, None)
 
     def clear(self) -> None:
         with self.lock:
-            self.entries.clear()
+            self.kinds.clear()
 
 
 local = _Local(LOCAL_ENTRIES)
@@ -281,7 +300,7 @@ def lookup_many(
     entries it does not hold. An entry read is unpacked only when the caller asks for it
     (``Slot.entry``)."""
     keys = [cache_key(kind, parts) for kind, parts in wanted]
-    held = [key in local.entries for key in keys]
+    held = [key in local for key in keys]
     try:
         if all(held):
             gen = read_generation if read_generation is not None else _read_generation()

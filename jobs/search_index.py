@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.db import connection, connections
+from django.dispatch import Signal
 
 from accounts.models import ClientProfile, ExperienceLevel
 
@@ -604,7 +605,7 @@ def current(generation: int | None) -> Index | None:
             if index.generation != generation or generation is None:
                 refresh(index, generation)
                 if len(index.segments) > MAX_SEGMENTS:
-                    index = build(generation)
+                    index = _carry_renderings(build(generation), index)
                     _install(index)
         except Exception:
             log.exception("search index: refresh failed; searching through PostgreSQL")
@@ -619,8 +620,38 @@ def _install(index: Index) -> None:
     _state["index"] = index
 
 
+# Sent with ``cards``, every card of a new index, before it serves: the modules that render
+# cards (the search page's markup, the API's JSON) make each card's rendering then
+# (``JobCard.remembered``), so that searches find them made instead of making them as they
+# go (the long tail of searches meets most jobs once in a while: a third of an uncached
+# search page was rendering cards it had not shown before).
+index_built = Signal()
+
+
+def _cards(index: Index) -> list[Any]:
+    return [card for segment in index.segments for card in segment.cards if card is not None]
+
+
+def _carry_renderings(index: Index, previous: Index | None) -> Index:
+    """``index`` with the renderings its cards' jobs had in ``previous``: a job's rendering
+    is still used only while the content it was made from is the same (``remembered``)."""
+    if previous is not None:
+        held = {card.id: card.renderings for card in _cards(previous)}
+        for card in _cards(index):
+            renderings = held.get(card.id)
+            if renderings:
+                card.renderings = renderings
+    return index
+
+
+def _built(generation: int | None) -> Index:
+    index = _carry_renderings(build(generation), _state["index"])
+    index_built.send(sender=Index, cards=_cards(index))
+    return index
+
+
 def _rebuild(generation: int | None) -> None:
-    _install(build(generation))  # changes since ``generation``: the next search's refresh
+    _install(_built(generation))  # changes since ``generation``: the next search's refresh
     settle_heap()
 
 
@@ -677,7 +708,7 @@ def status() -> str:
 
 def build_now(generation: int | None = None) -> Index:
     """Build and install the index in this thread (tests, warm-up)."""
-    index = build(generation)
+    index = _built(generation)
     _install(index)
     return index
 

@@ -75,12 +75,12 @@ import binascii
 import functools
 import json
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import reduce
 from operator import and_, or_
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from django import forms
 from django.contrib.auth.models import AnonymousUser
@@ -112,6 +112,8 @@ from marketplace.errors import ApplicationError
 from marketplace.prepared import PreparedQuery
 
 from .models import Invitation, Job, SavedJob, SavedSearch
+
+_T = TypeVar("_T")
 
 if TYPE_CHECKING:
     from .filters import JobFilter
@@ -916,10 +918,27 @@ class JobCard:
     skill_names: list[str]
     score: int | None = None  # the relevance score (a keyset key), None in newest order
     total: int = 0  # the window count over the relevance candidates (first page only)
+    # renderings of this card's content (``remembered``), shared with its copies that carry
+    # fresher figures (``with_figures``): the search index's cards keep theirs as long as the
+    # index holds them
+    renderings: dict[Hashable, tuple[tuple[Any, ...], Any]] = field(default_factory=dict, repr=False)
 
     @property
     def pk(self) -> int:
         return self.id
+
+    def remembered(self, kind: Hashable, make: Callable[[JobCard], _T]) -> _T:
+        """``make(self)``, made once for this card's content (``content_key``) and ``kind``
+        (what is made and for which language, time zone...): the search index hands out
+        the same jobs over and over, and their markup and JSON were a fifth of an uncached
+        search. A card changed since (a different content) is made again."""
+        key = self.content_key()
+        found = self.renderings.get(kind)
+        if found is not None and found[0] == key:
+            return cast(_T, found[1])
+        value = make(self)
+        self.renderings[kind] = (key, value)
+        return value
 
     def content_key(self) -> tuple[Any, ...]:
         """What a rendering of this card (HTML or JSON) depends on but its fresher figures
@@ -967,6 +986,7 @@ class JobCard:
             self.skill_names,
             score,
             self.total,
+            self.renderings,
         )
 
     @classmethod

@@ -115,18 +115,36 @@ ITEM_ENTRIES = 20_000  # items kept per process (then forgotten all at once)
 def _item_head(card: selectors.JobCard) -> bytes:
     """A card's item (``job_card_item``) as JSON up to its proposal count, remembered for
     the card's content: the search index hands out the same jobs over and over, and their
-    encoding was a tenth of an uncached search."""
+    encoding was a tenth of an uncached search. Kept with the card (``JobCard.remembered``:
+    the index's cards keep it as long as the index holds them) and in a bounded table for
+    cards read from PostgreSQL, which are new objects on every search."""
     # the time zone published_at is written in, and the card's content
-    key = (timezone.get_current_timezone_name(), *card.content_key())
+    zone = timezone.get_current_timezone_name()
+    return card.remembered(("json", zone), lambda c: _encoded_head(c, zone))
+
+
+def _encoded_head(card: selectors.JobCard, zone: str, *, keep: bool = True) -> bytes:
+    key = (zone, *card.content_key())
     found = _items.get(key)
     if found is None:
         item = s.job_card_item(card)
         del item["proposals_count"], item["client_country"]
         found = _json(item)[:-1] + b',"proposals_count":'
+        if not keep:  # only with the card (``make_items``)
+            return found
         if len(_items) >= ITEM_ENTRIES:
             _items.clear()
         _items[key] = found
     return found
+
+
+def make_items(sender: Any, cards: list[selectors.JobCard], **kwargs: Any) -> None:
+    """Make every card's item head (``_item_head``) in the default time zone, as the search
+    index is built (``search_index.index_built``)."""
+    zone = timezone.get_default_timezone_name()
+    with timezone.override(timezone.get_default_timezone()):
+        for card in cards:
+            card.remembered(("json", zone), lambda c: _encoded_head(c, zone, keep=False))
 
 
 def results_json(cards: list[selectors.JobCard]) -> bytes:

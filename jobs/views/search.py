@@ -42,7 +42,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import URLPattern, get_script_prefix, get_urlconf, path, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -283,37 +283,56 @@ def _cut_card(values: dict[str, Any]) -> tuple[str, str, str] | None:
     return head, middle, tail
 
 
+def _card_cut(
+    card: selectors.JobCard, language: str, prefix: str, *, keep: bool = True
+) -> tuple[str, str, str] | None:
+    """The card's markup cut where its age and proposal count go (``_cut_card``), also
+    remembered per process for its content (``keep``: cards read from PostgreSQL are new
+    objects on every search); None when it must be rendered whole."""
+    key = (language, prefix, *card.content_key())
+    found = _card_parts.get(key)
+    if found is None:
+        found = _cut_card(card_values([card], posted=_POSTED_MARK)[0])
+        if found is None or not keep:
+            return found
+        if len(_card_parts) >= CARD_ENTRIES:
+            _card_parts.clear()
+        _card_parts[key] = found
+    return found
+
+
 def cards_html(cards: list[selectors.JobCard]) -> str:
     """``render_cards(card_values(cards))``, the same markup (a test compares), from each
     card's markup remembered for its content and the language, cut where the two figures
     that change go (its age, "Posted 3 hours ago", and its proposal count): the search
     index hands out the same jobs over and over, and only those two are written per
-    request."""
+    request. The cut markup is kept with the card (``JobCard.remembered``: the index's
+    cards keep it as long as the index holds them) and in a bounded per-process table."""
     now, language, prefix = timezone.now(), get_language(), get_script_prefix()
     # the language (texts) and the script prefix (links) as well as the card's content
-    keys = [(language, prefix, *card.content_key()) for card in cards]
-    parts: list[tuple[str, str, str] | str | None] = [_card_parts.get(key) for key in keys]
-    missing = [i for i, found in enumerate(parts) if found is None]
-    if missing:
-        values = card_values([cards[i] for i in missing], posted=_POSTED_MARK)
-        for i, card_value in zip(missing, values, strict=True):
-            cut = _cut_card(card_value)
-            if cut is None:  # rendered whole (a str), not remembered
-                card_value["posted"] = posted_text(cards[i].published_at, now, language)
-                parts[i] = render_cards([card_value])[:-1]
-                continue
-            if len(_card_parts) >= CARD_ENTRIES:
-                _card_parts.clear()
-            _card_parts[keys[i]] = parts[i] = cut
+    kind = ("html", language, prefix)
     out = []
-    for card, found in zip(cards, parts, strict=True):
-        if isinstance(found, str) or found is None:
-            out.append(found or "")
+    for card in cards:
+        cut = card.remembered(kind, lambda c: _card_cut(c, language, prefix))
+        if cut is None:  # its own text holds a cut mark: rendered whole, every time
+            value = card_values([card])[0]
+            value["posted"] = posted_text(card.published_at, now, language)
+            out.append(render_cards([value])[:-1])
             continue
-        head, middle, tail = found
+        head, middle, tail = cut
         posted = escape(posted_text(card.published_at, now, language))
         out.append(f"{head}{posted}{middle}{card.proposals_count or 0}{tail}")
     return mark_safe("".join(out) + "\n")  # noqa: S308 - every part escaped by render_cards
+
+
+def make_cards(sender: Any, cards: list[selectors.JobCard], **kwargs: Any) -> None:
+    """Make every card's cut markup (``cards_html``) for the site's language and the root
+    script prefix, as the search index is built (``search_index.index_built``)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        language, prefix = get_language(), get_script_prefix()
+        kind = ("html", language, prefix)
+        for card in cards:
+            card.remembered(kind, lambda c: _card_cut(c, language, prefix, keep=False))
 
 
 def render_page_list(ctx: dict[str, Any]) -> str:

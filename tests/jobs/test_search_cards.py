@@ -368,6 +368,8 @@ def test_a_cards_content_key_changes_with_every_field_but_its_fresher_figures():
     fresher = {"proposals_count", "is_saved", "score", "total"}
 
     for field in dataclasses.fields(selectors.JobCard):
+        if field.name == "renderings":  # what was made of the content, not content
+            continue
         value = getattr(card, field.name)
         if isinstance(value, datetime):
             other = value - timedelta(days=1)
@@ -398,6 +400,28 @@ def test_a_card_with_fresher_figures_keeps_every_other_field():
     for field in dataclasses.fields(selectors.JobCard):
         assert getattr(fresher, field.name) == getattr(expected, field.name), field.name
     assert (fresher.proposals_count, fresher.is_saved, fresher.score, fresher.total) == (12, True, 345, 7)
+    assert fresher.renderings is card.renderings  # what was made of the card, shared
+
+
+def test_a_cards_renderings_are_made_once_per_content_and_shared_with_its_copies():
+    job = make_job(description=LONG)
+    card = selectors.JobCard.from_job(Job.objects.select_related("category").get(pk=job.pk))
+    made: list[str] = []
+
+    def make(c: selectors.JobCard) -> str:
+        made.append(c.title)
+        return f"<{c.title}>"
+
+    assert card.remembered("k", make) == card.remembered("k", make) == f"<{job.title}>"
+    copy = card.with_figures(proposals_count=9, is_saved=True, score=1)
+    assert copy.remembered("k", make) == f"<{job.title}>"  # fresher figures: the same rendering
+    assert made == [job.title]
+    assert card.remembered("other", make) == f"<{job.title}>" and len(made) == 2  # another kind
+
+    copy.title = "Renamed"  # a changed card is made again, never served its old rendering
+    assert copy.remembered("k", make) == "<Renamed>"
+    assert card.remembered("k", make) == f"<{job.title}>"
+    assert made == [job.title, job.title, "Renamed", job.title]
 
 
 def test_card_values_show_hourly_ranges_and_fixed_prices(varied_jobs):

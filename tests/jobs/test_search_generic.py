@@ -361,8 +361,8 @@ def test_lookup_many_reads_once_and_unpacks_only_what_is_asked_for(monkeypatch):
 
     assert len(reads) == 1 and len(reads[0]) == 4  # the generation and three slots
     assert a.entry == {"html": "a"} and c.entry is None and not c.seen
-    assert a.key in jobs_cache.local.entries and b.key not in jobs_cache.local.entries  # b not unpacked
-    assert b.seen and b.entry == {"html": "b"} and b.key in jobs_cache.local.entries
+    assert a.key in jobs_cache.local and b.key not in jobs_cache.local  # b not unpacked
+    assert b.seen and b.entry == {"html": "b"} and b.key in jobs_cache.local
 
 
 def test_lookup_many_serves_what_this_process_holds_and_reads_the_rest(monkeypatch):
@@ -370,7 +370,7 @@ def test_lookup_many_serves_what_this_process_holds_and_reads_the_rest(monkeypat
     held = jobs_cache.lookup("test", [("q", "b")])
     held.set({"html": "b"})
     cache.delete(held.key)  # only this process's copy is left
-    jobs_cache.local.entries.pop(jobs_cache.cache_key("test", [("q", "a")]))
+    jobs_cache.local.forget(jobs_cache.cache_key("test", [("q", "a")]))
 
     a, b = jobs_cache.lookup_many([("test", [("q", "a")]), ("test", [("q", "b")])])
 
@@ -405,13 +405,18 @@ def test_the_api_stores_a_page_from_its_second_request_across_processes(api_clie
     assert answers[0][0].content == answers[1][0].content == answers[2][0].content
 
 
-def test_the_local_copies_are_bounded():
+def test_the_local_copies_are_bounded_per_kind():
+    other = jobs_cache.lookup("other", [("i", "0")])
+    other.set("kept")
     for i in range(jobs_cache.LOCAL_ENTRIES + 10):
         jobs_cache.lookup("test", [("i", str(i))]).set(i)
 
-    assert len(jobs_cache.local.entries) == jobs_cache.LOCAL_ENTRIES
-    assert jobs_cache.cache_key("test", [("i", "0")]) not in jobs_cache.local.entries  # the oldest went
+    assert len(jobs_cache.local.kinds["test"]) == jobs_cache.LOCAL_ENTRIES
+    assert jobs_cache.cache_key("test", [("i", "0")]) not in jobs_cache.local  # the oldest went
     assert jobs_cache.lookup("test", [("i", "0")]).entry == 0  # still in the shared cache
+    # a flood of one kind (the long tail's result pages) leaves the other kinds' copies
+    assert other.key in jobs_cache.local
+    assert jobs_cache.local.get(other.key, other.generation) == (True, "kept")
 
 
 @pytest.mark.parametrize("params", [{}, {"q": "django"}, {"q": '<b>"django"</b> & co'}, {"sort": "newest"}])

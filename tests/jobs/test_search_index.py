@@ -445,3 +445,64 @@ def test_an_index_cursor_with_numbers_out_of_range_is_no_500(settings, index):
         cursor = base64.urlsafe_b64encode((raw % (score, job_id)).encode()).decode().rstrip("=")
         found = page(settings, {"q": "kubernetes"}, indexed=True, cursor=cursor)
         assert found.count == 1 and found.next_cursor is None
+
+
+def _index_cards(built: search_index.Index) -> list[selectors.JobCard]:
+    return [card for segment in built.segments for card in segment.cards if card is not None]
+
+
+def test_a_new_index_makes_every_cards_markup_and_api_item(settings, index, client, monkeypatch):
+    from jobs.api import search as search_api
+    from jobs.views import search as search_view
+
+    jobs = [make_job(title=f"Kubernetes <b>cluster</b> {n} & co") for n in range(3)]
+    built = index()
+    cards = _index_cards(built)
+
+    assert sorted(card.id for card in cards) == sorted(job.pk for job in jobs)
+    for card in cards:  # made as the index was built: the markup and the API's item head
+        assert {kind[0] for kind in card.renderings} == {"html", "json"}
+
+    # a search then renders no card: the page and the API are made of those renderings
+    search_view._card_parts.clear()
+    monkeypatch.setattr(search_api, "_items", {})
+    monkeypatch.setattr(search_view, "card_values", lambda *a, **k: pytest.fail("a card rendered again"))
+    monkeypatch.setattr(search_api.s, "job_card_item", lambda *a, **k: pytest.fail("an item encoded again"))
+    html = client.get("/jobs/search/", {"q": "kubernetes"}).content.decode()
+    api = client.get("/api/v1/jobs/", {"q": "kubernetes"}).json()
+    monkeypatch.undo()
+
+    assert html.count('class="card mb-3 shadow-sm job-card"') == 3
+    assert "Kubernetes &lt;b&gt;cluster&lt;/b&gt; 0 &amp; co" in html
+    assert sorted(item["public_id"] for item in api["results"]) == sorted(job.public_id for job in jobs)
+    # the same markup and JSON as rendering the cards anew
+    found = selectors.job_search_card_page(params={"q": "kubernetes"}, viewer=None)
+    fresh = [
+        card.with_figures(proposals_count=card.proposals_count, is_saved=None, score=None)
+        for card in found.jobs
+    ]
+    for card in fresh:
+        card.renderings = {}
+    assert search_view.cards_html(found.jobs) == search_view.render_cards(search_view.card_values(fresh))
+    assert search_api.results_json(found.jobs) == search_api._json(
+        [search_api.s.job_card_item(card) for card in fresh]
+    )
+
+
+def test_a_rebuild_keeps_the_renderings_of_unchanged_jobs_and_remakes_edited_ones(settings, index):
+    from jobs.views import search as search_view
+
+    client = factories.make_client()
+    kept, edited = make_job(client, title="Kubernetes cluster"), make_job(client, title="Kubernetes nodes")
+    before = {card.id: card for card in _index_cards(index())}
+    Job.objects.filter(pk=edited.pk).update(title="Kubernetes pods")  # behind the services' back
+
+    after = {card.id: card for card in _index_cards(index())}
+
+    assert after[kept.pk] is not before[kept.pk]  # a new card, with the renderings it had
+    assert after[kept.pk].renderings is before[kept.pk].renderings
+    found = selectors.job_search_card_page(params={"q": "kubernetes"}, viewer=None)
+    html = search_view.cards_html(found.jobs)
+    assert "Kubernetes pods" in html and "Kubernetes nodes" not in html
+    kind = next(kind for kind in after[edited.pk].renderings if kind[0] == "html")
+    assert "Kubernetes pods" in "".join(after[edited.pk].renderings[kind][1])

@@ -785,9 +785,11 @@ def _generic_page(
     if full:
         head, tail = _generic_frame(request, bool(query))
         page = head.replace(QUERY_MARK, conditional_escape(query)) + html + tail
+    placeholder = _csrf_placeholder(settings.SECRET_KEY)
+    if slot is None:  # not kept (asked once so far): the token put in, without cutting
+        return HttpResponse(page.replace(placeholder, get_token(request)) if placeholder in page else page)
     parts = _split_at_csrf(page)
-    if slot is not None:
-        slot.set(parts, html=page, csrf_placeholder=_csrf_placeholder(settings.SECRET_KEY))
+    slot.set(parts, html=page, csrf_placeholder=placeholder)
     return _fill_csrf(request, parts)
 
 

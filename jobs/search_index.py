@@ -671,7 +671,11 @@ def _carry_renderings(index: Index, previous: Index | None) -> Index:
 
 def _built(generation: int | None) -> Index:
     index = _carry_renderings(build(generation), _state["index"])
-    index_built.send(sender=Index, cards=_cards(index))
+    # a rendering that fails leaves its cards to be made as searches show them (where the
+    # error shows), not the index unbuilt
+    for receiver, error in index_built.send_robust(sender=Index, cards=_cards(index)):
+        if isinstance(error, Exception):
+            log.error("search index: %r failed on the new cards", receiver, exc_info=error)
     return index
 
 

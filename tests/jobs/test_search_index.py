@@ -466,11 +466,11 @@ def test_a_new_index_makes_every_cards_markup_and_api_item(settings, index, clie
     # a search then renders no card: the page and the API are made of those renderings
     search_view._card_parts.clear()
     monkeypatch.setattr(search_api, "_items", {})
-    monkeypatch.setattr(search_view, "card_values", lambda *a, **k: pytest.fail("a card rendered again"))
-    monkeypatch.setattr(search_api.s, "job_card_item", lambda *a, **k: pytest.fail("an item encoded again"))
-    html = client.get("/jobs/search/", {"q": "kubernetes"}).content.decode()
-    api = client.get("/api/v1/jobs/", {"q": "kubernetes"}).json()
-    monkeypatch.undo()
+    with monkeypatch.context() as patch:
+        patch.setattr(search_view, "card_values", lambda *a, **k: pytest.fail("a card rendered again"))
+        patch.setattr(search_api.s, "job_card_item", lambda *a, **k: pytest.fail("an item encoded again"))
+        html = client.get("/jobs/search/", {"q": "kubernetes"}).content.decode()
+        api = client.get("/api/v1/jobs/", {"q": "kubernetes"}).json()
 
     assert html.count('class="card mb-3 shadow-sm job-card"') == 3
     assert "Kubernetes &lt;b&gt;cluster&lt;/b&gt; 0 &amp; co" in html
@@ -506,3 +506,22 @@ def test_a_rebuild_keeps_the_renderings_of_unchanged_jobs_and_remakes_edited_one
     assert "Kubernetes pods" in html and "Kubernetes nodes" not in html
     kind = next(kind for kind in after[edited.pk].renderings if kind[0] == "html")
     assert "Kubernetes pods" in "".join(after[edited.pk].renderings[kind][1])
+
+
+def test_a_failing_rendering_leaves_the_index_serving(settings, index, monkeypatch, caplog):
+    from jobs.views import search as search_view
+
+    job = make_job(title="Kubernetes cluster")
+
+    def broken(card: selectors.JobCard, *args: object, **kwargs: object) -> None:
+        raise RuntimeError("broken rendering")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(search_view, "_card_cut", broken)
+        built = index()
+
+    assert search_index.current(jobs_cache.generation()) is built
+    assert "failed on the new cards" in caplog.text
+    found = page(settings, {"q": "kubernetes"}, indexed=True)
+    assert [card.pk for card in found.jobs] == [job.pk]
+    assert "Kubernetes cluster" in search_view.cards_html(found.jobs)  # made as it is shown

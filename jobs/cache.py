@@ -220,6 +220,7 @@ class Slot:
         seen: bool = False,
         packed: bytes | None = None,
         created: float = 0.0,
+        marked: bool = False,
     ) -> None:
         self.key = key
         self.generation = generation
@@ -228,6 +229,8 @@ class Slot:
         self._created = created
         # asked for before under this generation: an entry or the mark of one is kept
         self.seen = seen or entry is not None or packed is not None
+        # the lookup itself noted that this slot was asked for (``lookup_many(mark=True)``)
+        self.marked = marked
 
     def __repr__(self) -> str:
         return f"Slot({self.key!r}, {self.generation!r}, seen={self.seen})"
@@ -261,7 +264,8 @@ class Slot:
         created = time.time()
         try:
             if from_second and not self.seen:
-                cache.set(self.key, (self.generation, None, created), timeout=TTL_SECONDS)
+                if not self.marked:  # (else the lookup's round trip noted it already)
+                    cache.set(self.key, (self.generation, None, created), timeout=TTL_SECONDS)
             else:
                 packed = zlib.compress(pickle.dumps(entry, pickle.HIGHEST_PROTOCOL), 1)
                 cache.set(self.key, (self.generation, packed, created), timeout=TTL_SECONDS)
@@ -284,23 +288,82 @@ def cache_key(kind: str, parts: Iterable[tuple[str, str]]) -> str:
     return f"jobs:{kind}:{hashlib.sha256(raw.encode()).hexdigest()[:40]}"
 
 
-def lookup(kind: str, parts: Iterable[tuple[str, str]], read_generation: int | None = None) -> Slot:
+def lookup(
+    kind: str,
+    parts: Iterable[tuple[str, str]],
+    read_generation: int | None = None,
+    *,
+    mark: bool = False,
+) -> Slot:
     """The slot of ``kind`` for these parameters (``cache_key``), with its entry if one is
     cached under the current generation: one cache read (of the generation alone when this
     process holds the entry already; none when the caller passes, as ``read_generation``,
-    the generation it has just read for another slot of the same request)."""
-    return lookup_many([(kind, parts)], read_generation)[0]
+    the generation it has just read for another slot of the same request). ``mark``: see
+    ``lookup_many``."""
+    return lookup_many([(kind, parts)], read_generation, mark=mark)[0]
+
+
+# One round trip for a lookup whose last slot is kept from its second computation: the
+# generation and the slots are read and, when the generation is set and the last slot
+# holds nothing, a key beside that slot (KEYS[#KEYS]) is set to the generation for
+# ARGV[1] seconds; what that key held before is answered after the slots (the slot was
+# asked for under this generation when it held the same).
+_READ_AND_MARK = """
+local found = redis.call('MGET', unpack(KEYS, 1, #KEYS - 1))
+if found[1] and not found[#found] then
+    found[#found + 1] = redis.call('SET', KEYS[#KEYS], found[1], 'EX', ARGV[1], 'GET') or ''
+end
+return found
+"""
+_ASKED_SUFFIX = ":asked"
+
+
+@functools.lru_cache(maxsize=16)
+def _read_and_mark_script(redis: Any) -> Any:
+    """The script on ``redis`` (a client kept per pool): EVALSHA, loaded on first use."""
+    return redis.register_script(_READ_AND_MARK)
+
+
+def _read_and_mark(keys: list[str]) -> tuple[dict[str, Any], bool | None] | None:
+    """``cache.get_many([GENERATION_KEY, *keys])`` and whether ``keys[-1]`` was asked for
+    under the current generation before (None: not known, the slot holds something or the
+    generation is not set), noting that it is asked for now, in one round trip
+    (``_READ_AND_MARK``). None when the cache is not Django's Redis backend."""
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return None
+    client: Any = backend._cache
+    redis = client.get_client(write=True)
+    stored_keys = [backend.make_and_validate_key(key) for key in (GENERATION_KEY, *keys)]
+    raw = _read_and_mark_script(redis)(
+        keys=[*stored_keys, stored_keys[-1] + _ASKED_SUFFIX], args=[TTL_SECONDS], client=redis
+    )
+    loads = client._serializer.loads
+    found = {
+        key: loads(value)
+        for key, value in zip((GENERATION_KEY, *keys), raw, strict=False)
+        if value is not None
+    }
+    asked = None if len(raw) == len(stored_keys) else raw[-1] == raw[0]
+    return found, asked
 
 
 def lookup_many(
-    wanted: Iterable[tuple[str, Iterable[tuple[str, str]]]], read_generation: int | None = None
+    wanted: Iterable[tuple[str, Iterable[tuple[str, str]]]],
+    read_generation: int | None = None,
+    *,
+    mark: bool = False,
 ) -> list[Slot]:
     """``lookup`` of several slots, ``(kind, parts)`` each, in one cache read: of the
     generation alone when this process holds every entry, else of the generation and the
     entries it does not hold. An entry read is unpacked only when the caller asks for it
-    (``Slot.entry``)."""
+    (``Slot.entry``). ``mark``: the last slot is kept from its second computation
+    (``Slot.set(from_second=True)``); on Redis, when it holds nothing, the same round trip
+    notes that it was asked for (its ``seen`` then says whether it had been before), so
+    that ``Slot.set`` need not write a mark of its own."""
     keys = [cache_key(kind, parts) for kind, parts in wanted]
     held = [key in local for key in keys]
+    asked: bool | None = None
     try:
         if all(held):
             gen = read_generation if read_generation is not None else _read_generation()
@@ -309,9 +372,12 @@ def lookup_many(
                 if all(hit for hit, _ in found_here):
                     return [Slot(key, gen, entry) for key, (_, entry) in zip(keys, found_here, strict=True)]
             held = [False] * len(keys)
-        found = cache.get_many(
-            [GENERATION_KEY, *(key for key, here in zip(keys, held, strict=True) if not here)]
-        )
+        missing = [key for key, here in zip(keys, held, strict=True) if not here]
+        marked = _read_and_mark(missing) if mark and not held[-1] else None
+        if marked is not None:
+            found, asked = marked
+        else:
+            found = cache.get_many([GENERATION_KEY, *missing])
     except Exception:  # the cache is down: pages are computed every time
         log.warning("jobs cache: cannot read %s", ", ".join(keys), exc_info=True)
         return [Slot(key, None) for key in keys]
@@ -326,7 +392,9 @@ def lookup_many(
             slots.append(Slot(key, gen, entry) if hit else Slot(key, gen))
             continue
         stored = found.get(key)
-        if not (isinstance(stored, tuple) and len(stored) == 3 and stored[0] == gen):
+        if asked is not None and key == keys[-1] and stored is None:  # noted by the lookup
+            slots.append(Slot(key, gen, seen=asked, marked=True))
+        elif not (isinstance(stored, tuple) and len(stored) == 3 and stored[0] == gen):
             slots.append(Slot(key, gen))
         elif stored[1] is None:  # the mark of a first request (``Slot.set``)
             slots.append(Slot(key, gen, seen=True))

@@ -165,7 +165,7 @@ def _slot(params: Any, page_size: int) -> jobs_cache.Slot:
     """Where a page of the search is cached: the same for every caller (no per-user field),
     for the parameters and the jobs generation (jobs.cache)."""
     return jobs_cache.lookup(
-        "search-api-body", [("page_size", str(page_size)), *search_cache_parts(params, "cursor")]
+        "search-api-body", [("page_size", str(page_size)), *search_cache_parts(params, "cursor")], mark=True
     )
 
 

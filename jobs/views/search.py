@@ -733,12 +733,13 @@ def search(request: HttpRequest) -> HttpResponse:
                     ],
                 ),
                 results_slot,
-            ]
+            ],
+            mark=True,  # the results are kept from their second computation
         )
         if isinstance(generic.entry, list):
             return _fill_csrf(request, generic.entry)
     else:
-        slot = jobs_cache.lookup(*results_slot)
+        slot = jobs_cache.lookup(*results_slot, mark=True)
     saved: set[int] | None = None
     hit = isinstance(slot.entry, dict)
     # the whole page is kept for a visitor without a session from the second request for

@@ -10,7 +10,7 @@ import re
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection
 from django.middleware.csrf import _unmask_cipher_token
 from django.test import Client
@@ -23,6 +23,7 @@ from jobs import selectors, services
 from jobs.models import Job
 from jobs.views.search import PAGE_TEMPLATE, _csrf_placeholder, _q_placeholder
 from tests import factories
+from tests.conftest import requires_redis
 from tests.jobs.conftest import make_job
 
 pytestmark = pytest.mark.django_db
@@ -473,3 +474,88 @@ def test_the_api_leaves_credentials_and_other_formats_to_drf(extra):
         assert response.status_code == 200 and b"<html" in response.content
     else:
         assert response.status_code == 200 and response.json()["count"] == 1
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The jobs cache on Redis (the test settings keep a local-memory cache), under a key
+    prefix of its own: other test processes share the server."""
+    import os
+    import uuid
+
+    prefix = f"jobs-cache-test-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "marketplace.cache.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": prefix,
+        }
+    }
+    jobs_cache.local.clear()
+    assert isinstance(caches["default"], jobs_cache.RedisCache)
+    yield
+    client = caches["default"]._cache.get_client(write=True)
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
+    jobs_cache.local.clear()
+
+
+@requires_redis
+def test_on_redis_the_lookup_notes_a_first_request_in_its_own_round_trip(monkeypatch, redis_cache):
+    writes: list[str] = []
+    backend = caches["default"]  # the Redis backend (``cache`` is a proxy to it)
+    real_set = backend.set
+    monkeypatch.setattr(backend, "set", lambda key, *a, **k: writes.append(key) or real_set(key, *a, **k))
+    parts = [("q", "asked-once")]
+    jobs_cache.generation()  # set (as it is but right after a flush)
+
+    first = jobs_cache.lookup("test", parts, mark=True)
+    assert first.entry is None and not first.seen and first.marked
+    first.set({"html": "a"}, from_second=True)
+    assert writes == []  # no mark of its own: the lookup wrote it
+    assert cache.get(first.key) is None  # and nothing stored for a search asked once
+
+    jobs_cache.local.clear()  # the second request, in another process
+    second = jobs_cache.lookup("test", parts, mark=True)
+    assert second.entry is None and second.seen
+    second.set({"html": "a"}, from_second=True)
+    assert writes == [second.key]  # stored now
+
+    jobs_cache.local.clear()
+    assert jobs_cache.lookup("test", parts, mark=True).entry == {"html": "a"}
+
+    jobs_cache.bump_generation()  # a mark counts under its own generation only
+    jobs_cache.local.clear()
+    again = jobs_cache.lookup("test", parts, mark=True)
+    assert again.entry is None and not again.seen
+
+
+@requires_redis
+def test_on_redis_a_slot_holding_an_older_entry_is_marked_as_before(redis_cache):
+    parts = [("q", "older")]
+    jobs_cache.lookup("test", parts).set({"html": "old"})
+    jobs_cache.bump_generation()
+    jobs_cache.local.clear()
+
+    slot = jobs_cache.lookup("test", parts, mark=True)  # the slot holds the older entry
+    assert slot.entry is None and not slot.seen and not slot.marked
+    slot.set({"html": "new"}, from_second=True)
+
+    stored = cache.get(slot.key)
+    assert stored[:2] == (slot.generation, None)  # its mark, in the slot, as without Redis
+    jobs_cache.local.clear()
+    assert jobs_cache.lookup("test", parts, mark=True).seen
+
+
+@requires_redis
+def test_on_redis_the_long_tail_page_and_api_write_no_mark_of_their_own(monkeypatch, api_client, redis_cache):
+    django_jobs(3)
+    writes: list[str] = []
+    backend = caches["default"]  # the Redis backend (``cache`` is a proxy to it)
+    real_set = backend.set
+    monkeypatch.setattr(backend, "set", lambda key, *a, **k: writes.append(key) or real_set(key, *a, **k))
+
+    assert Client().get(SEARCH, {"q": "django"}).status_code == 200
+    assert api_client.get(API, {"q": "django"}).status_code == 200
+
+    assert [key for key in writes if "search-page" in key or "search-api-body" in key] == []

@@ -348,39 +348,53 @@ class Index:
         ``limit``; the total ignores ``after``."""
         total_jobs = max(self.size, 1)
         weights = {t: 1.0 + math.log(total_jobs / max(self._df.get(t, 0), 1)) for t in terms or []}
-        scores_parts, published_parts, id_parts, where_parts = [], [], [], []
+        parts = []
         for number, segment in enumerate(self.segments):
             found = self._match(segment, terms, weights, filters)
-            if found is None:
-                continue
-            positions, scores = found
-            scores_parts.append(scores)
-            published_parts.append(segment.published[positions])
-            id_parts.append(segment.ids[positions])
-            where_parts.append(positions.astype(np.int64) + (number << 32))  # segment, position
-        if not id_parts:
+            if found is not None:
+                parts.append((number, *found))
+        if not parts:
             return Hit([], [], [], 0)
-        scores = np.concatenate(scores_parts)
-        published = np.concatenate(published_parts)
-        ids = np.concatenate(id_parts)
-        where = np.concatenate(where_parts)
-        total = len(ids)
+        # where each match is: (segment << 32) + position, the position alone in the first
+        where: np.ndarray
+        if len(parts) == 1:
+            number, where, scores = parts[0]
+            if number:
+                where = where.astype(np.int64) + (number << 32)
+        else:
+            where = np.concatenate(
+                [positions.astype(np.int64) + (number << 32) for number, positions, _ in parts]
+            )
+            scores = np.concatenate([part_scores for _, _, part_scores in parts])
+        total = len(where)
         if newest:
-            scores = np.zeros_like(ids)
+            scores = np.zeros(total, dtype=np.int64)
+        # the other keys are read for every match only where they decide which ones are
+        # kept (newest first, a later page); else for the best ones alone
+        published = self._column(where, "published") if newest or after is not None else None
+        ids = self._column(where, "ids") if after is not None else None
         if after is not None:
+            assert published is not None and ids is not None
             s, p, i = after
             keep = (scores < s) | ((scores == s) & ((published < p) | ((published == p) & (ids < i))))
             scores, published, ids, where = scores[keep], published[keep], ids[keep], where[keep]
-        if len(ids) > limit:  # the best ``limit`` by the first key, ties at the edge kept
+        if len(where) > limit:  # the best ``limit`` by the first key, ties at the edge kept
             first = scores if not newest else published
+            assert first is not None
             edge = np.partition(first, len(first) - limit)[len(first) - limit]
             keep = first >= edge
-            scores, published, ids, where = scores[keep], published[keep], ids[keep], where[keep]
+            scores, where = scores[keep], where[keep]
+            published = published[keep] if published is not None else None
+            ids = ids[keep] if ids is not None else None
+        if published is None:
+            published = self._column(where, "published")
+        if ids is None:
+            ids = self._column(where, "ids")
         order = np.lexsort((-ids, -published, -scores))[:limit]
         where = where[order]
         if len(self.segments) == 1:  # as built (deltas add segments): one lookup per column
             only = self.segments[0]
-            at = (where & 0xFFFFFFFF).tolist()
+            at = where.tolist()  # positions alone (``search``)
             cards = [only.cards[position] for position in at]
             proposals = only.proposals[at].tolist()
         else:
@@ -396,6 +410,18 @@ class Index:
             proposals=proposals,
         )
 
+    def _column(self, where: np.ndarray, name: str) -> np.ndarray:
+        """A column (``Segment.published``, ``ids``...) at ``where`` (see ``search``)."""
+        if len(self.segments) == 1:
+            column: np.ndarray = getattr(self.segments[0], name)
+            return column[where]
+        numbers, positions = where >> 32, where & 0xFFFFFFFF
+        out = np.empty(len(where), dtype=getattr(self.segments[0], name).dtype)
+        for number in np.unique(numbers).tolist():
+            chosen = numbers == number
+            out[chosen] = getattr(self.segments[number], name)[positions[chosen]]
+        return out
+
     @staticmethod
     def _match(
         segment: Segment, terms: list[str] | None, weights: dict[str, float], f: Filters
@@ -406,18 +432,24 @@ class Index:
         else:
             if any(t not in segment.terms for t in terms):
                 return None
-            postings = sorted((segment.terms[t][0] for t in terms), key=len)  # the rarest first
-            positions = postings[0]
-            for other in postings[1:]:
-                positions = np.intersect1d(positions, other, assume_unique=True)
-                if not len(positions):
-                    return None
-            positions = positions[segment.alive[positions]]
-            total = np.zeros(len(positions), dtype=np.float64)
-            for term in terms:
-                term_positions, points = segment.terms[term]
-                at = np.searchsorted(term_positions, positions)
-                total += points[at] * weights[term]
+            if len(terms) == 1:  # most searches: the word's own postings, no lookups
+                term_positions, points = segment.terms[terms[0]]
+                listed = segment.alive[term_positions]
+                positions = term_positions[listed]
+                total = points[listed] * weights[terms[0]]
+            else:
+                postings = sorted((segment.terms[t][0] for t in terms), key=len)  # the rarest first
+                positions = postings[0]
+                for other in postings[1:]:
+                    positions = np.intersect1d(positions, other, assume_unique=True)
+                    if not len(positions):
+                        return None
+                positions = positions[segment.alive[positions]]
+                total = np.zeros(len(positions), dtype=np.float64)
+                for term in terms:
+                    term_positions, points = segment.terms[term]
+                    at = np.searchsorted(term_positions, positions)
+                    total += points[at] * weights[term]
             scores = np.rint(total * SCORE_SCALE).astype(np.int64)
         keep = _filter_mask(segment, positions, f)
         if keep is not None:

@@ -231,6 +231,29 @@ def test_paging_through_the_index_has_no_duplicates_or_gaps(settings, index, pop
     assert len(everything.jobs) == everything.count > 3
 
 
+@pytest.mark.parametrize("params", [{}, {"q": "django"}, {"q": "django", "sort": "newest"}])
+def test_paging_through_an_index_of_several_segments(settings, index, population, params):
+    """Jobs published after the build live in delta segments: ranking, keys and cards are
+    read across segments, page after page, as from one."""
+    index()
+    client = factories.make_client()
+    for number in range(4):  # each its own delta (a search between them)
+        make_job(client, title=f"Django delta job {number}", description=DESCRIPTION + " django")
+        page(settings, {"q": "django"}, indexed=True)
+    built = search_index.current(jobs_cache.generation())
+    assert built is not None and len([s for s in built.segments if len(s)]) >= 3
+
+    everything = page(settings, params, indexed=True, size=100)
+    by_postgresql = page(settings, params, indexed=False, size=100)
+    assert {job.pk for job in everything.jobs} == {job.pk for job in by_postgresql.jobs}
+    assert everything.count == by_postgresql.count > 4
+    for size in (1, 3, 7):
+        assert walk(settings, params, size) == [job.pk for job in everything.jobs]
+    found = {job.pk: job for job in everything.jobs}
+    for job in Job.objects.filter(pk__in=found):  # each card is its own job's
+        assert (found[job.pk].title, found[job.pk].proposals_count) == (job.title, job.proposals_count)
+
+
 def test_a_later_page_keeps_the_first_pages_count_and_says_when_it_ends(settings, index):
     for number in range(7):
         plain_job(title=f"Django job number {number}")

@@ -559,3 +559,23 @@ def test_on_redis_the_long_tail_page_and_api_write_no_mark_of_their_own(monkeypa
     assert api_client.get(API, {"q": "django"}).status_code == 200
 
     assert [key for key in writes if "search-page" in key or "search-api-body" in key] == []
+
+
+def test_the_apis_next_link_keeps_every_parameter_and_replaces_the_cursor(api_client):
+    from urllib.parse import parse_qsl, urlsplit
+
+    django_jobs(5)
+    levels = [("experience_level", level) for level in ("entry", "intermediate", "expert")]
+    params = [("q", "django"), *levels, ("page_size", "1")]
+    first = api_client.get(API + "?" + "&".join(f"{k}={v}" for k, v in params)).json()
+    assert first["count"] == 5, first
+    second_url = first["next"]
+    second = api_client.get(second_url).json()
+    third_url = second["next"]
+
+    assert urlsplit(second_url).path == API
+    query = parse_qsl(urlsplit(second_url).query)
+    assert query[:5] == params and query[5][0] == "cursor"  # in order, the cursor added last
+    again = parse_qsl(urlsplit(third_url).query)
+    assert [key for key, _ in again] == [key for key, _ in query]  # the cursor replaced in place
+    assert again[5][1] != query[5][1]

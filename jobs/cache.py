@@ -50,6 +50,7 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
+from redis.exceptions import ResponseError
 
 from .models import Job
 
@@ -324,20 +325,34 @@ def _read_and_mark_script(redis: Any) -> Any:
     return redis.register_script(_READ_AND_MARK)
 
 
+_script_refused = False  # the server refused the script: the two round trips, as before
+
+
+def _refuse_script() -> None:
+    global _script_refused
+    if not _script_refused:
+        log.warning("jobs cache: Redis refused the lookup script; marks cost a round trip of their own")
+    _script_refused = True
+
+
 def _read_and_mark(keys: list[str]) -> tuple[dict[str, Any], bool | None] | None:
     """``cache.get_many([GENERATION_KEY, *keys])`` and whether ``keys[-1]`` was asked for
     under the current generation before (None: not known, the slot holds something or the
     generation is not set), noting that it is asked for now, in one round trip
     (``_READ_AND_MARK``). None when the cache is not Django's Redis backend."""
     backend = caches["default"]
-    if not isinstance(backend, RedisCache):
+    if not isinstance(backend, RedisCache) or _script_refused:
         return None
     client: Any = backend._cache
     redis = client.get_client(write=True)
     stored_keys = [backend.make_and_validate_key(key) for key in (GENERATION_KEY, *keys)]
-    raw = _read_and_mark_script(redis)(
-        keys=[*stored_keys, stored_keys[-1] + _ASKED_SUFFIX], args=[TTL_SECONDS], client=redis
-    )
+    try:
+        raw = _read_and_mark_script(redis)(
+            keys=[*stored_keys, stored_keys[-1] + _ASKED_SUFFIX], args=[TTL_SECONDS], client=redis
+        )
+    except ResponseError:  # scripts off, or a server without SET ... GET (before 6.2)
+        _refuse_script()
+        return None
     loads = client._serializer.loads
     found = {
         key: loads(value)

@@ -579,3 +579,26 @@ def test_the_apis_next_link_keeps_every_parameter_and_replaces_the_cursor(api_cl
     again = parse_qsl(urlsplit(third_url).query)
     assert [key for key, _ in again] == [key for key, _ in query]  # the cursor replaced in place
     assert again[5][1] != query[5][1]
+
+
+@requires_redis
+def test_on_redis_a_refused_lookup_script_falls_back_to_a_mark_of_its_own(monkeypatch, redis_cache, caplog):
+    # a server that refuses the script (an older Redis without SET ... GET answers an error
+    # as this one does to an unknown command)
+    monkeypatch.setattr(jobs_cache, "_READ_AND_MARK", "return redis.call('NOSUCHCOMMAND')")
+    monkeypatch.setattr(jobs_cache, "_script_refused", False)
+    jobs_cache._read_and_mark_script.cache_clear()
+    jobs_cache.generation()
+    parts = [("q", "refused")]
+    try:
+        first = jobs_cache.lookup("test", parts, mark=True)
+        assert first.entry is None and not first.seen and not first.marked
+        first.set({"html": "a"}, from_second=True)
+        assert cache.get(first.key)[:2] == (first.generation, None)  # its own mark, in the slot
+        assert jobs_cache._script_refused and "refused the lookup script" in caplog.text
+
+        jobs_cache.local.clear()
+        second = jobs_cache.lookup("test", parts, mark=True)  # no script tried again
+        assert second.seen and not second.marked
+    finally:
+        jobs_cache._read_and_mark_script.cache_clear()

@@ -548,3 +548,23 @@ def test_a_failing_rendering_leaves_the_index_serving(settings, index, monkeypat
     found = page(settings, {"q": "kubernetes"}, indexed=True)
     assert [card.pk for card in found.jobs] == [job.pk]
     assert "Kubernetes cluster" in search_view.cards_html(found.jobs)  # made as it is shown
+
+
+def test_the_listed_count_follows_publishing_and_closing(settings, index):
+    """The count every search's rarity weights use is kept between searches: a delta (a job
+    published, closed) counts it again."""
+    client = factories.make_client()
+    first = make_job(client, title="Kubernetes cluster upgrade")
+    index()
+
+    def size() -> int:
+        page(settings, {"q": "kubernetes"}, indexed=True)  # brings the index up to date
+        current = search_index.current(jobs_cache.generation())
+        assert current is not None
+        return current.size
+
+    assert size() == 1
+    make_job(client, title="Kubernetes monitoring")
+    assert size() == 2
+    services.job_close(actor=client, job_id=first.pk, reason=Job.CloseReason.NO_LONGER_NEEDED)
+    assert size() == 1

@@ -296,6 +296,22 @@ def long_tail_script(name: str, paths: list[str], suffixes: list[str] | None = N
     return script
 
 
+def server_cpu_seconds(pid: int) -> float:
+    """The CPU time (user + system) used so far by process ``pid`` and its children (the
+    gunicorn master and its workers), from /proc; 0.0 where there is no /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # after the command's name, in parentheses: state, ppid, ... utime (14th), stime
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):  # a process that ended meanwhile
+            continue
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def wrk(
     wrk_bin: str,
     path: str,
@@ -303,21 +319,28 @@ def wrk(
     script: Path | None = None,
     part: str = "timed",
     duration: str = DURATION,
+    server_pid: int | None = None,
 ) -> dict:
     """One wrk run (2 threads, CONNECTIONS connections) and its figures. ``part``: which
-    half of a long-tail script's URLs to ask for (``long_tail_script``)."""
+    half of a long-tail script's URLs to ask for (``long_tail_script``). ``server_pid``: the
+    server's master process, whose CPU time (its workers' included) per request is then
+    part of the figures: what a request costs the web server, whatever else shares the
+    machine's cores (wrk, Redis, PostgreSQL)."""
     lua = script or ROOT / "bench" / "latency.lua"
     # a 10 s timeout: the slowest pages take more than wrk's default 2 s under this load, and
     # a timeout is counted as an error and left out of the percentiles
     cmd = [wrk_bin, "-t2", f"-c{CONNECTIONS}", f"-d{duration}", "--timeout", "10s", "-s", str(lua)]
     if cookie:
         cmd += ["-H", cookie_header(cookie)]
+    cpu_before = server_cpu_seconds(server_pid) if server_pid else None
     out = subprocess.run(
         [*cmd, f"http://127.0.0.1:{PORT}{path}", "--", part, "2"], capture_output=True, text=True, check=True
     ).stdout
+    cpu = server_cpu_seconds(server_pid) - cpu_before if server_pid and cpu_before is not None else None
     values = dict(re.findall(r"^([A-Z0-9_]+) (\d+)$", out, flags=re.M))
     reqs, micros = int(values["REQS"]), int(values["DURATION_US"])
     return {
+        **({"server_cpu_ms": round(cpu * 1000 / reqs, 3)} if cpu is not None and reqs else {}),
         "path": path,
         "requests_per_s": round(reqs / (micros / 1e6), 1),
         "p50_ms": round(int(values["P50_US"]) / 1000, 2),
@@ -624,14 +647,16 @@ def markdown(result: dict) -> str:
         "themselves have no share). HTTP rows: wrk as described, shares of the higher of the two "
         "bare-view measurements (start and end of the run); (cached): one URL over and over, served "
         "from the cache after its first request; (uncached): a different URL on every request; "
-        "client/freelancer: logged in as the owner of the seeded history. SQL queries: one request "
+        "client/freelancer: logged in as the owner of the seeded history. Server CPU: the gunicorn "
+        "master's and workers' CPU time over the timed run, per request (what a request costs the web "
+        "server; wrk, Redis and PostgreSQL share the same 2 cores). SQL queries: one request "
         "after the load, uncached / cached where they differ. Chat: one message in flight at a time "
         "(msg/s = 1000 / mean ms), against a bare echo consumer. Money: concurrent escrow cycles "
         "against pgbench with as many clients (SQL queries: one whole cycle). Matching: the nightly "
         "refresh's work per freelancer against its prefilter alone, its writing against a plain INSERT.",
         "",
-        "| target | throughput | floor (same run) | share of floor | p50 ms | p95 ms | p99 ms | SQL queries | errors |",
-        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| target | throughput | floor (same run) | share of floor | p50 ms | p95 ms | p99 ms | server CPU ms/req | SQL queries | errors |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in result["rows"]:
         digits = 1 if row["throughput"] < 100 else 0
@@ -649,7 +674,7 @@ def markdown(result: dict) -> str:
         lines.append(
             f"| {row['label']} | {_cell(row['throughput'], digits)} {row['unit']} | {floor} | {share} | "
             f"{_cell(row.get('p50_ms'), 1)} | {_cell(row.get('p95_ms'), 1)} | {_cell(row.get('p99_ms'), 1)} | "
-            f"{queries} | {row['errors']} |"
+            f"{_cell(row.get('server_cpu_ms'), 2)} | {queries} | {row['errors']} |"
         )
     tails = [row for row in result["rows"] if "repeated_urls" in row]
     if tails:
@@ -749,14 +774,16 @@ def main() -> None:
                 capture_output=True,
                 check=True,
             )  # warm-up
-            rows.append({"label": label, "who": who, **wrk(wrk_bin, path, cookie)})
+            rows.append({"label": label, "who": who, **wrk(wrk_bin, path, cookie, server_pid=server.pid)})
         for label, path, script in long_tail:
             # warmed as a worker of a long run is (the keywords' lexemes, the jobs' card
             # markup, connections) on the other half of the URLs: the timed run asks for
             # none of them, so every one of its requests still misses the response cache
             log(f"--- wrk {LONG_TAIL_WARMUP} (warm-up, other URLs), then {DURATION} x {CONNECTIONS}: {label}")
             wrk(wrk_bin, path, None, script, part="warm", duration=LONG_TAIL_WARMUP)
-            rows.append({"label": label, "who": None, **wrk(wrk_bin, path, None, script)})
+            rows.append(
+                {"label": label, "who": None, **wrk(wrk_bin, path, None, script, server_pid=server.pid)}
+            )
         # the floor again: on a machine shared with other work one measurement can land in a
         # busy moment; shares are taken of the higher of the two (the conservative choice)
         log(f"--- wrk {DURATION} x {CONNECTIONS} connections: floor again")
@@ -764,7 +791,7 @@ def main() -> None:
             {
                 "label": "floor: bare view (again, at the end)",
                 "who": None,
-                **wrk(wrk_bin, "/bench/bare/", None),
+                **wrk(wrk_bin, "/bench/bare/", None, server_pid=server.pid),
             }
         )
     finally:

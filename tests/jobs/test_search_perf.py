@@ -173,8 +173,13 @@ def test_a_crafted_parameter_cannot_share_another_searchs_key():
     plain = jobs_cache.lookup("test", [("q", "a"), ("sort", "newest")])
     crafted = jobs_cache.lookup("test", [("q", "a\x00sort\x01newest")])
     crafted_amp = jobs_cache.lookup("test", [("q", "a&sort=newest")])
+    # the key's own syntax (JSON) written into a value
+    crafted_json = jobs_cache.lookup("test", [("q", 'a"], ["sort", "newest')])
+    crafted_escape = jobs_cache.lookup("test", [("q", 'a\\"], [\\"sort\\", \\"newest')])
+    odd = jobs_cache.lookup("test", [("q", "caf\u00e9 \ud800")])  # not ASCII, a lone surrogate
 
-    assert len({plain.key, crafted.key, crafted_amp.key}) == 3
+    keys = {plain.key, crafted.key, crafted_amp.key, crafted_json.key, crafted_escape.key, odd.key}
+    assert len(keys) == 6
 
 
 def test_a_fragment_with_a_csrf_token_is_never_kept():

@@ -70,3 +70,30 @@ def test_the_signed_in_rows_send_a_csrf_cookie_django_keeps(bench_run, client):
     assert second.status_code == 200
     # sent again to renew its expiry, as Django does, but the same secret
     assert second.cookies["csrftoken"].value == bench_run.CSRF_SECRET
+
+
+def test_the_server_cpu_counts_the_workers(bench_run):
+    """The server CPU column sums the gunicorn master and its workers: here a parent that
+    only sleeps, whose child burns CPU; the figure grows only if the child is counted."""
+    import subprocess
+    import sys
+    import time
+
+    child = "x = 0\nfor i in range(4 * 10**7):\n    x += i\n"  # about 2 s of CPU, then it ends
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {child!r}]); time.sleep(30)",
+        ]
+    )
+    try:
+        before = bench_run.server_cpu_seconds(parent.pid)
+        deadline = time.monotonic() + 20
+        while bench_run.server_cpu_seconds(parent.pid) < before + 0.3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert bench_run.server_cpu_seconds(parent.pid) >= before + 0.3
+        assert bench_run.server_cpu_seconds(2**22 + 12345) == 0  # no such process
+    finally:
+        parent.kill()
+        parent.wait()

@@ -116,6 +116,8 @@ from .models import Invitation, Job, SavedJob, SavedSearch
 _T = TypeVar("_T")
 
 if TYPE_CHECKING:
+    from marketplace.navigation import NavigationFigures
+
     from .filters import JobFilter
 
 Viewer = User | AnonymousUser | None
@@ -242,6 +244,38 @@ def _saved_query(user_id: int, job_ids: list[int]) -> QuerySet[Any, Any]:
 
 # on every signed-in search page: compiled once per process and page size (marketplace.prepared)
 _SAVED = PreparedQuery(_saved_query)
+
+
+def _navigation_and_saved_query(user_id: int, job_ids: list[int]) -> QuerySet[Any, Any]:
+    from django.contrib.postgres.expressions import ArraySubquery
+
+    from marketplace.navigation import NAVIGATION_COLUMNS, navigation_queryset
+
+    saved = SavedJob.objects.filter(user_id=OuterRef("pk"), job_id__in=job_ids).values("job_id")
+    return (
+        navigation_queryset(user_id)
+        .annotate(saved_job_ids=ArraySubquery(saved))
+        .values_list(*NAVIGATION_COLUMNS, "saved_job_ids")
+    )
+
+
+_NAVIGATION_AND_SAVED = PreparedQuery(_navigation_and_saved_query)
+
+
+def navigation_and_saved(*, user: User, job_ids: list[int]) -> tuple[NavigationFigures, set[int]]:
+    """The navigation's figures (``marketplace.navigation``) and which of ``job_ids`` the
+    user saved, for a signed-in search page served from the cache: one query on
+    PostgreSQL where it was two (each round trip to the database cost the threaded server
+    about 0.2 ms of CPU under load, more than the query itself); the two elsewhere."""
+    from marketplace.navigation import figures_from_row, navigation_figures
+
+    if connection.vendor != "postgresql" or not job_ids:
+        return navigation_figures(user=user), saved_job_ids(user=user, job_ids=job_ids)
+    rows = _NAVIGATION_AND_SAVED.rows(user_id=user.pk, job_ids=job_ids)
+    if not rows:
+        return figures_from_row(None), set()
+    *figures, saved = rows[0]
+    return figures_from_row(figures), set(saved or ())
 
 
 def description_excerpt(text: str) -> str:

@@ -27,7 +27,7 @@ import time
 from datetime import datetime
 from html import escape as _html_escape
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from django.conf import settings
@@ -49,6 +49,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_POST, require_safe
 from django_countries import countries
 
+from accounts.models import User
 from marketplace.errors import ApplicationError
 from marketplace.money import format_cents
 from marketplace.redirects import redirect_back
@@ -68,6 +69,9 @@ from ..filters import (
     search_query_string,
 )
 from ..models import Job
+
+if TYPE_CHECKING:
+    from marketplace.navigation import NavigationFigures
 
 SEARCH_TEMPLATES = {
     "search-page": "jobs/search/_search_body.html",
@@ -764,12 +768,18 @@ def search(request: HttpRequest) -> HttpResponse:
                 html=results.html,
                 from_second=True,
             )
+    figures = None
+    member = _framed_member(request) if saved is None and generic is None and not fragment else None
+    if member is not None and results.jobs:
+        # results from the cache for a signed-in viewer: the saved flags are read with the
+        # navigation's figures, in one query (``selectors.navigation_and_saved``)
+        figures, saved = selectors.navigation_and_saved(user=member, job_ids=[pk for pk, _ in results.jobs])
     html = _personalise(request, results, saved)
     if generic is not None and valid:
         return _generic_page(request, generic if keep_page else None, html, results.query, full=not fragment)
     if fragment:
         return HttpResponse(html)
-    return member_page(request, html, results.query) or render(
+    return member_page(request, html, results.query, figures) or render(
         request,
         "jobs/search/search.html",
         {"body": mark_safe(html), "query": results.query},  # noqa: S308 - rendered by templates
@@ -855,18 +865,31 @@ def _member_frame(key: tuple[Any, ...]) -> tuple[tuple[str, ...], tuple[str, ...
     return tuple(_MEMBER_MARKS.split(head)), tuple(_MEMBER_MARKS.split(tail))
 
 
-def member_page(request: HttpRequest, html: str, query: str) -> HttpResponse | None:
+def _framed_member(request: HttpRequest) -> User | None:
+    """The viewer when ``member_page`` makes their page: signed in, not suspended (the
+    banner), no messages waiting to be shown; else None."""
+    user = request.user
+    if not isinstance(user, User) or not user.is_authenticated or user.suspended_at:
+        return None
+    return None if len(messages.get_messages(request)) else user
+
+
+def member_page(
+    request: HttpRequest, html: str, query: str, figures: NavigationFigures | None = None
+) -> HttpResponse | None:
     """The search page for a signed-in viewer with ``html`` as its body, as rendering
     jobs/search/search.html would make it (one query, for the navigation's figures); None
     when that rendering is needed: no one signed in, a suspended account (its banner) or
-    messages waiting to be shown."""
+    messages waiting to be shown (``_framed_member``). ``figures``: the navigation's figures
+    when the caller has read them already."""
     from marketplace.context_processors import site
     from marketplace.navigation import navigation_figures
 
-    user = request.user
-    if not user.is_authenticated or user.suspended_at or len(messages.get_messages(request)):
+    user = _framed_member(request)
+    if user is None:
         return None
-    figures = navigation_figures(user=user)
+    if figures is None:
+        figures = navigation_figures(user=user)
     site_values = site(request)
     role = site_values.pop("active_role")
     key = (

@@ -176,3 +176,67 @@ def test_a_frame_follows_the_settings_it_shows(settings):
     settings.SITE_NAME = "Elsewhere"
     framed, rendered = _both(user)
     assert framed == rendered and "Elsewhere" in framed
+
+
+def test_navigation_and_saved_flags_agree_with_their_own_selectors():
+    """``selectors.navigation_and_saved`` (one query on PostgreSQL) gives what the two
+    selectors it stands for give: the figures, and which of the jobs this user saved."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from jobs import selectors
+    from jobs import services as job_services
+    from marketplace.navigation import navigation_figures
+
+    other = factories.make_client()
+    user = factories.make_freelancer()
+    someone = factories.make_freelancer()
+    ConnectsWallet.objects.create(user=user, balance=7)
+    _unread_for(user, other, 2)
+    jobs = [make_job(other, title=f"Bakery website number {n}") for n in range(4)]
+    job_services.job_save(actor=user, job_id=jobs[0].pk)
+    job_services.job_save(actor=user, job_id=jobs[2].pk)
+    job_services.job_save(actor=someone, job_id=jobs[1].pk)  # another user's save counts not
+    ids = [job.pk for job in jobs]
+
+    with CaptureQueriesContext(connection) as queries:
+        figures, saved = selectors.navigation_and_saved(user=user, job_ids=ids)
+
+    assert saved == {jobs[0].pk, jobs[2].pk} == selectors.saved_job_ids(user=user, job_ids=ids)
+    assert figures == navigation_figures(user=user)
+    assert (figures.messages, figures.connects) == (2, 7)
+    assert len(queries) == (1 if connection.vendor == "postgresql" else 2)
+    # none saved among the jobs asked about, and no jobs at all
+    assert selectors.navigation_and_saved(user=user, job_ids=[jobs[1].pk, jobs[3].pk])[1] == set()
+    assert selectors.navigation_and_saved(user=user, job_ids=[]) == (figures, set())
+
+
+def test_a_cached_search_page_reads_the_saved_flags_with_the_navigation(client):
+    """A signed-in viewer's search page served from the cache shows their saved flags and
+    badges as the uncached one did; on PostgreSQL both come from one query."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from jobs import services as job_services
+
+    other = factories.make_client()
+    user = factories.make_freelancer()
+    _unread_for(user, other, 3)
+    saved_job = make_job(other, title="Logo for a bakery")
+    make_job(other, title="Logo for a florist")
+    job_services.job_save(actor=user, job_id=saved_job.pk)
+    client.force_login(user)
+    url = reverse("jobs:search")
+
+    first = client.get(url, {"q": "logo"}).content.decode()  # computed (and kept)
+    client.get(url, {"q": "logo"})  # kept from its second computation
+    with CaptureQueriesContext(connection) as queries:
+        cached = client.get(url, {"q": "logo"}).content.decode()
+
+    saved_queries = [q["sql"] for q in queries if "jobs_savedjob" in q["sql"]]
+    assert len(saved_queries) == 1
+    together = "messaging_participant" in saved_queries[0]
+    assert together == (connection.vendor == "postgresql")
+    for page in (first, cached):
+        assert page.count('action="/jobs/' + saved_job.public_id + '/unsave/"') == 1
+        assert '<span data-role="count">3</span>' in page
